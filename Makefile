@@ -1,0 +1,56 @@
+# 進修規劃 — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup lint format bench serve clean
+
+setup: .stamp-system .stamp-venv static/vendor/htmx.min.js translations/en/LC_MESSAGES/messages.mo
+	@mkdir -p var
+
+.stamp-system: scripts/setup-system.sh
+	bash scripts/setup-system.sh
+	@touch $@
+
+.stamp-venv: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+static/vendor/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+translations/en/LC_MESSAGES/messages.mo: translations/en/LC_MESSAGES/messages.po .stamp-venv
+	$(BIN)/pybabel compile -d translations 2>/dev/null
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	@echo "進修規劃 serving on http://127.0.0.1:5000"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .stamp-* static/vendor

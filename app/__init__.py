@@ -1,0 +1,158 @@
+"""進修規劃: the application factory holds all wiring."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template, request, session
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app import config as app_config
+from app import timeutil
+from app.extensions import babel, csrf, db, limiter, login_manager
+
+log = logging.getLogger(__name__)
+
+
+def select_locale() -> str:
+    """zh_Hant_TW unless English was chosen; browsers say zh-TW, which we match explicitly."""
+    chosen = session.get("lang")
+    if chosen in ("zh_Hant_TW", "en"):
+        return chosen
+    for value, _quality in request.accept_languages:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_Hant_TW"
+        if tag.startswith("en"):
+            return "en"
+    return "zh_Hant_TW"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, filters, blueprints, error pages, commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(app_config.ROOT / "templates"),
+        static_folder=str(app_config.ROOT / "static"),
+        instance_path=str(app_config.ROOT / "instance"),
+    )
+
+    # 1. Settings: defaults, then the environment, then the caller's overrides; then refuse
+    #    unsafe production settings before anything connects anywhere.
+    app.config.update(app_config.DEFAULTS)
+    app.config.update(app_config.from_environment())
+    app.config.update(config or {})
+    app_config.validate(app.config)
+    if app.config["ENV_NAME"] == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+    # 2. Database first: everything below may need a session.
+    db.init_app(app)
+
+    # 3. Security: passwords, personal-data vault, CSRF, sign-in, rate limits.
+    from app import security
+    from app.auth.services import load_user
+
+    security.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.session_protection = "basic"
+    login_manager.login_message = "請先登入。"
+    login_manager.login_message_category = "info"
+    login_manager.unauthorized_handler(_unauthorized)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    limiter.init_app(app)
+
+    # 4. Language and templates.
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app_config.ROOT / "translations"),
+    )
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters.update(
+        roc_date=timeutil.roc_date,
+        roc_datetime=timeutil.roc_datetime,
+        roc_time=timeutil.roc_time,
+    )
+    app.jinja_env.globals.update(
+        contact=lambda: {
+            "unit": app.config["CONTACT_UNIT"],
+            "phone": app.config["CONTACT_PHONE"],
+            "email": app.config["CONTACT_EMAIL"],
+        }
+    )
+
+    # 5. Features.
+    from app.auth import bp as auth_bp
+    from app.main import bp as main_bp
+    from app.school import bp as school_bp
+    from app.teacher import bp as teacher_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(school_bp, url_prefix="/school")
+    app.register_blueprint(teacher_bp, url_prefix="/teacher")
+
+    # 6. Error pages in zh-TW; never a traceback.
+    _register_error_pages(app)
+
+    # 7. Commands.
+    from app.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _unauthorized():
+    from flask import redirect, url_for
+
+    from app import htmx
+
+    realm = "teacher" if request.blueprint == "teacher" else "school"
+    target = url_for(f"auth.{realm}_login", next=request.full_path.rstrip("?"))
+    if htmx.is_partial():
+        return htmx.redirect_to(target)
+    return redirect(target, 303)
+
+
+ERROR_TEXT = {
+    400: ("請求無法處理", "送出的資料格式不正確，請回上一頁重新操作。"),
+    403: ("沒有權限", "您沒有檢視或變更這項資料的權限。"),
+    404: ("找不到頁面", "您要找的頁面不存在，或已被移除。"),
+    405: ("不支援的操作", "這個網址不接受此種操作。"),
+    413: ("資料過大", "送出的資料超過上限，請縮短內容後再試。"),
+    429: ("操作過於頻繁", "短時間內嘗試次數過多，請稍候一分鐘再試。"),
+    500: ("系統發生錯誤", "系統暫時無法處理您的要求，已記錄此問題，請稍後再試。"),
+}
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(status: int, detail: str | None = None):
+        title, text = ERROR_TEXT.get(status, ERROR_TEXT[400 if status < 500 else 500])
+        return render_template(
+            "error.html", status=status, title=title, text=detail or text
+        ), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError):
+        return render_error(
+            400,
+            "表單已過期或缺少安全驗證碼（CSRF），請重新整理頁面後再送出。"
+            "您輸入的內容若未儲存，請先複製保留。",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,49 @@
+"""The audit trail: who, when, what, before and after, for every write that matters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import AuditEntry, BusinessAccount, Teacher
+
+
+def actor_label(actor: object | None = None) -> str:
+    """Name the actor without personal data: account:12, teacher:7, or system."""
+    actor = actor if actor is not None else _current()
+    if isinstance(actor, BusinessAccount):
+        return f"account:{actor.id}"
+    if isinstance(actor, Teacher):
+        return f"teacher:{actor.id}"
+    return str(actor) if actor else "system"
+
+
+def _current() -> object | None:
+    try:
+        return current_user._get_current_object() if current_user.is_authenticated else None
+    except (RuntimeError, AttributeError):
+        return None
+
+
+def record(
+    action: str,
+    obj_type: str,
+    obj_id: object,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    actor: object | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the session (the caller commits)."""
+    entry = AuditEntry(
+        actor=actor_label(actor),
+        action=action,
+        object_type=obj_type,
+        object_id=str(obj_id),
+        before=before,
+        after=after,
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,7 @@
+"""Sign-in for business accounts and teachers, lockout, logout that ends the session."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from app.auth import routes  # noqa: E402,F401

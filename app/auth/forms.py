@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.identity import NationalIdError, validate_national_id
+
+
+class AccountLoginForm(FlaskForm):
+    username = StringField(
+        "帳號", validators=[DataRequired("請輸入帳號"), Length(max=40, message="帳號最多 40 字")]
+    )
+    password = PasswordField(
+        "密碼", validators=[DataRequired("請輸入密碼"), Length(max=200, message="密碼最多 200 字")]
+    )
+
+
+class TeacherLoginForm(FlaskForm):
+    national_id = StringField(
+        "身分證字號或居留證號", validators=[DataRequired("請輸入身分證字號或居留證號")]
+    )
+    password = PasswordField(
+        "密碼", validators=[DataRequired("請輸入密碼"), Length(max=200, message="密碼最多 200 字")]
+    )
+
+    def validate_national_id(self, field: StringField) -> None:
+        try:
+            field.data = validate_national_id(field.data or "")
+        except NationalIdError as error:
+            raise ValidationError(str(error)) from None

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import bp
+from app.auth.forms import AccountLoginForm, TeacherLoginForm
+from app.auth.services import authenticate_account, authenticate_teacher, end_session
+from app.extensions import db, limiter
+from app.forms import EmptyForm
+from app.models import BusinessAccount, Teacher
+
+GENERIC_FAILURE = "登入失敗：帳號或密碼不正確，或帳號因連續失敗已暫時鎖定，請稍後再試。"
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next", "")
+    # Only local paths: never an open redirect.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _start_session(subject: BusinessAccount | Teacher) -> None:
+    session.clear()  # no fixation: a fresh session for the signed-in user
+    login_user(subject)
+
+
+@bp.route("/school/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def school_login():
+    form = AccountLoginForm()
+    failure = None
+    if form.validate_on_submit():
+        account = authenticate_account(
+            form.username.data, form.password.data, request.remote_addr or ""
+        )
+        db.session.commit()
+        if account is not None:
+            _start_session(account)
+            default = url_for("school.dashboard")
+            return redirect(_safe_next(default), 303)
+        failure = GENERIC_FAILURE
+    return render_template("auth/login.html", form=form, failure=failure, realm="school"), (
+        401 if failure else 200
+    )
+
+
+@bp.route("/teacher/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def teacher_login():
+    form = TeacherLoginForm()
+    failure = None
+    if form.validate_on_submit():
+        teacher = authenticate_teacher(
+            form.national_id.data, form.password.data, request.remote_addr or ""
+        )
+        db.session.commit()
+        if teacher is not None:
+            _start_session(teacher)
+            return redirect(_safe_next(url_for("teacher.dashboard")), 303)
+        failure = GENERIC_FAILURE
+    # The typed ID is never echoed back into the page.
+    form.national_id.data = ""
+    return render_template("auth/login.html", form=form, failure=failure, realm="teacher"), (
+        401 if failure else 200
+    )
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        end_session(current_user._get_current_object())
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash("您已登出。", "info")
+    return redirect(url_for("main.home"), 303)

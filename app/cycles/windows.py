@@ -1,0 +1,137 @@
+"""Is a window open? Decided here, on the server, for every read and write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from app import timeutil
+from app.extensions import db
+from app.models import (
+    STAGE_ORDER,
+    Cycle,
+    CycleStatus,
+    Extension,
+    PlanKind,
+    School,
+    Stage,
+    Teacher,
+    Window,
+)
+
+STATE_LABELS = {
+    "not_open": "未開放",
+    "open": "填寫中",
+    "closed": "已截止",
+    "not_taking_part": "不適用",
+}
+
+
+@dataclass(frozen=True)
+class WindowState:
+    state: str  # not_open | open | closed | not_taking_part
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    extended: bool = False
+    moment: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def time_left(self) -> str:
+        if self.state != "open" or self.closes_at is None or self.moment is None:
+            return ""
+        return timeutil.remaining(self.closes_at, self.moment)
+
+
+def state_between(
+    opens_at: datetime, closes_at: datetime, moment: datetime, *, extended: bool = False
+) -> WindowState:
+    """Classify `moment` against [opens_at, closes_at): at closes_at exactly it is closed."""
+    if moment < opens_at:
+        state = "not_open"
+    elif moment < closes_at:
+        state = "open"
+    else:
+        state = "closed"
+    return WindowState(state, opens_at, closes_at, extended, moment)
+
+
+def current_cycle() -> Cycle | None:
+    """The published cycle of the latest academic year."""
+    return db.session.scalar(
+        select(Cycle)
+        .where(Cycle.status == CycleStatus.PUBLISHED)
+        .order_by(Cycle.academic_year.desc())
+        .limit(1)
+    )
+
+
+def cycle_by_year(year: int) -> Cycle | None:
+    return db.session.scalar(select(Cycle).where(Cycle.academic_year == year))
+
+
+def windows_of(cycle: Cycle) -> dict[PlanKind, list[Window]]:
+    """The cycle's windows grouped by plan kind, stages in the letter's order."""
+    grouped: dict[PlanKind, list[Window]] = {PlanKind.SCHOOL: [], PlanKind.TEACHER: []}
+    for window in sorted(cycle.windows, key=lambda w: STAGE_ORDER.index(w.stage)):
+        grouped[window.plan_kind].append(window)
+    return grouped
+
+
+def window_for(cycle: Cycle, plan_kind: PlanKind, stage: Stage) -> Window | None:
+    return db.session.scalar(
+        select(Window).where(
+            Window.cycle_id == cycle.id, Window.plan_kind == plan_kind, Window.stage == stage
+        )
+    )
+
+
+def extension_until(
+    cycle: Cycle, plan_kind: PlanKind, school: School, teacher: Teacher | None = None
+) -> datetime | None:
+    """The latest extension granted to this school (or this teacher) for this plan kind."""
+    target = Extension.school_id == school.id
+    if teacher is not None:
+        target = target | (Extension.teacher_id == teacher.id)
+    return db.session.scalar(
+        select(func.max(Extension.until)).where(
+            Extension.cycle_id == cycle.id, Extension.plan_kind == plan_kind, target
+        )
+    )
+
+
+def state_for(
+    cycle: Cycle,
+    plan_kind: PlanKind,
+    school: School,
+    teacher: Teacher | None = None,
+    moment: datetime | None = None,
+) -> WindowState:
+    """The window state that governs this school's (or teacher's) plan right now."""
+    moment = moment or timeutil.now()
+    if plan_kind == PlanKind.SCHOOL and school.stage == Stage.KINDERGARTEN:
+        return WindowState("not_taking_part", moment=moment)
+    if (
+        plan_kind == PlanKind.TEACHER
+        and school.stage == Stage.KINDERGARTEN
+        and not cycle.kindergarten_teachers_take_part
+    ):
+        return WindowState("not_taking_part", moment=moment)
+    window = window_for(cycle, plan_kind, school.stage)
+    if window is None:
+        return WindowState("not_taking_part", moment=moment)
+    closes_at = window.closes_at
+    until = extension_until(cycle, plan_kind, school, teacher)
+    extended = until is not None and until > closes_at
+    if extended:
+        closes_at = until
+    return state_between(window.opens_at, closes_at, moment, extended=extended)

@@ -1,0 +1,308 @@
+"""`flask demo seed`: counties, ~40 schools over every stage, ~400 teachers, accounts, cycles."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app import timeutil
+from app.config import ROOT
+from app.extensions import db
+from app.identity import make_national_id
+from app.models import (
+    AccountGrant,
+    AccountKind,
+    AccountStatus,
+    AccountType,
+    Authority,
+    AuthorityKind,
+    BusinessAccount,
+    County,
+    Employment,
+    Region,
+    RosterSource,
+    School,
+    Stage,
+    Teacher,
+)
+from app.reference import COUNTIES, NATIONAL_AUTHORITY, REGIONS
+from app.security import hash_password, vault
+
+DEMO_PASSWORD = "demo-1130"  # noqa: S105 - public demo password, printed on purpose
+
+# (code, name, county, stage, public, roster source, national school?)
+SCHOOLS = [
+    ("523601", "高雄市立示範國民小學", "64000", Stage.ELEMENTARY, True, "local", False),
+    ("523602", "高雄市立和平國民小學", "64000", Stage.ELEMENTARY, True, "local", False),
+    ("523603", "高雄市立苓雅國民小學", "64000", Stage.ELEMENTARY, True, "local", False),
+    ("523501", "高雄市立示範國民中學", "64000", Stage.JUNIOR, True, "local", False),
+    ("523502", "高雄市立五福國民中學", "64000", Stage.JUNIOR, True, "local", False),
+    ("520301", "高雄市立示範高級中學", "64000", Stage.SENIOR, True, "local", False),
+    ("520401", "高雄市立示範高級工業職業學校", "64000", Stage.VOCATIONAL, True, "local", False),
+    ("520501", "國立高雄特殊教育學校", "64000", Stage.SPECIAL, True, "local", True),
+    ("524801", "高雄市立示範幼兒園", "64000", Stage.KINDERGARTEN, True, "ece", False),
+    ("353601", "臺北市立示範國民小學", "63000", Stage.ELEMENTARY, True, "taipei", False),
+    ("353501", "臺北市立示範國民中學", "63000", Stage.JUNIOR, True, "taipei", False),
+    ("353301", "臺北市立示範高級中學", "63000", Stage.SENIOR, True, "taipei", False),
+    ("014601", "新北市立板橋國民小學", "65000", Stage.ELEMENTARY, True, "local", False),
+    ("014602", "新北市立中和國民小學", "65000", Stage.ELEMENTARY, True, "local", False),
+    ("014501", "新北市立板橋國民中學", "65000", Stage.JUNIOR, True, "local", False),
+    ("014301", "國立華僑高級中等學校", "65000", Stage.SENIOR, True, "local", True),
+    ("011401", "私立示範高級商工職業學校", "65000", Stage.VOCATIONAL, False, "local", False),
+    ("034601", "桃園市立中壢國民小學", "68000", Stage.ELEMENTARY, True, "local", False),
+    ("034501", "桃園市立中壢國民中學", "68000", Stage.JUNIOR, True, "local", False),
+    ("030301", "國立中壢高級中等學校", "68000", Stage.SENIOR, True, "local", True),
+    ("193601", "臺中市立忠孝國民小學", "66000", Stage.ELEMENTARY, True, "local", False),
+    ("193501", "臺中市立忠孝國民中學", "66000", Stage.JUNIOR, True, "local", False),
+    ("190401", "國立臺中高級工業職業學校", "66000", Stage.VOCATIONAL, True, "local", True),
+    ("194801", "臺中市立示範幼兒園", "66000", Stage.KINDERGARTEN, True, "ece", False),
+    ("213601", "臺南市立勝利國民小學", "67000", Stage.ELEMENTARY, True, "local", False),
+    ("213501", "臺南市立建興國民中學", "67000", Stage.JUNIOR, True, "local", False),
+    ("210501", "國立臺南大學附屬啟聰學校", "67000", Stage.SPECIAL, True, "local", True),
+    ("024601", "宜蘭縣宜蘭市中山國民小學", "10002", Stage.ELEMENTARY, True, "local", False),
+    ("024501", "宜蘭縣立宜蘭國民中學", "10002", Stage.JUNIOR, True, "local", False),
+    ("074601", "彰化縣彰化市中山國民小學", "10007", Stage.ELEMENTARY, True, "local", False),
+    ("074501", "彰化縣立彰化國民中學", "10007", Stage.JUNIOR, True, "local", False),
+    ("134601", "屏東縣屏東市中正國民小學", "10013", Stage.ELEMENTARY, True, "local", False),
+    ("134501", "屏東縣立中正國民中學", "10013", Stage.JUNIOR, True, "local", False),
+    ("144601", "臺東縣臺東市光明國民小學", "10014", Stage.ELEMENTARY, True, "local", False),
+    ("154601", "花蓮縣花蓮市明禮國民小學", "10015", Stage.ELEMENTARY, True, "local", False),
+    ("154501", "花蓮縣立花崗國民中學", "10015", Stage.JUNIOR, True, "local", False),
+    ("164601", "澎湖縣馬公市中正國民小學", "10016", Stage.ELEMENTARY, True, "local", False),
+    ("174601", "基隆市仁愛區仁愛國民小學", "10017", Stage.ELEMENTARY, True, "local", False),
+    ("714601", "金門縣金城鎮中正國民小學", "09020", Stage.ELEMENTARY, True, "local", False),
+    ("724601", "連江縣南竿鄉介壽國民小學", "09007", Stage.ELEMENTARY, True, "local", False),
+]
+
+SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高"
+GIVEN = "志明淑芬家豪怡君俊傑雅婷冠宇佳蓉建宏美玲宗翰欣怡承恩詩涵柏翰婉婷文彥思妤"
+SUBJECTS = [
+    "國語文",
+    "數學",
+    "英語文",
+    "自然科學",
+    "社會",
+    "藝術",
+    "健康與體育",
+    "綜合活動",
+    "科技",
+    "本土語文",
+    "特殊需求領域",
+    "生活課程",
+]
+TITLES = ["教師", "導師", "專任教師", "教師兼組長", "教師兼主任"]
+TEACHERS_PER_SCHOOL = 10
+
+
+@dataclass
+class SeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # who, login, where
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.created[what] = self.created.get(what, 0) + n
+
+
+def _one(model, **where):
+    return db.session.scalar(select(model).filter_by(**where))
+
+
+def seed_reference(report: SeedReport) -> dict[str, Authority]:
+    """Regions, the 22 counties and their authorities, and the national authority."""
+    regions = {}
+    for code, name in REGIONS:
+        region = _one(Region, code=code)
+        if region is None:
+            region = Region(code=code, name=name)
+            db.session.add(region)
+            report.count("regions")
+        regions[code] = region
+    db.session.flush()
+    authorities = {}
+    for code, name, region_code, authority_name in COUNTIES:
+        if _one(County, code=code) is None:
+            db.session.add(County(code=code, name=name, region_id=regions[region_code].id))
+            report.count("counties")
+        authority = _one(Authority, name=authority_name)
+        if authority is None:
+            authority = Authority(name=authority_name, kind=AuthorityKind.COUNTY, county_code=code)
+            db.session.add(authority)
+        authorities[code] = authority
+    national = _one(Authority, name=NATIONAL_AUTHORITY)
+    if national is None:
+        national = Authority(name=NATIONAL_AUTHORITY, kind=AuthorityKind.NATIONAL)
+        db.session.add(national)
+    authorities["national"] = national
+    db.session.flush()
+    return authorities
+
+
+def _account(
+    report: SeedReport,
+    password_hash: str,
+    username: str,
+    name: str,
+    kind: AccountKind,
+    types: tuple[AccountType, ...] = (),
+    **where: object,
+) -> None:
+    if _one(BusinessAccount, username=username) is not None:
+        return
+    account = BusinessAccount(
+        username=username,
+        name=name,
+        kind=kind,
+        status=AccountStatus.ACTIVE,
+        password_hash=password_hash,
+        email=f"{username}@demo.invalid",
+        **where,
+    )
+    account.grants = [AccountGrant(type=t) for t in types]
+    db.session.add(account)
+    report.count("business accounts")
+
+
+def seed_schools(
+    report: SeedReport, authorities: dict[str, Authority], password_hash: str
+) -> list[School]:
+    schools = []
+    for code, name, county, stage, public, source, national in SCHOOLS:
+        school = _one(School, code=code)
+        if school is None:
+            authority = authorities["national" if national else county]
+            school = School(
+                code=code,
+                name=name,
+                county_code=county,
+                stage=stage,
+                is_public=public,
+                roster_source=RosterSource(source),
+                authority_id=authority.id,
+            )
+            db.session.add(school)
+            report.count("schools")
+        schools.append(school)
+    db.session.flush()
+    for school in schools:
+        _account(
+            report,
+            password_hash,
+            f"chief{school.code}",
+            f"{school.name[:6]}總負責人",
+            AccountKind.SCHOOL,
+            (AccountType.CHIEF, AccountType.ROSTER),
+            school_id=school.id,
+        )
+        if school.stage != Stage.KINDERGARTEN:
+            _account(
+                report,
+                password_hash,
+                f"plan{school.code}",
+                f"{school.name[:6]}進修承辦",
+                AccountKind.SCHOOL,
+                (AccountType.PLANNING,),
+                school_id=school.id,
+            )
+    return schools
+
+
+def seed_teachers(report: SeedReport, schools: list[School], password_hash: str) -> list[str]:
+    """Ten teachers a school, with valid IDs from a fixed seed; returns the first IDs."""
+    rng = random.Random(113)
+    started = timeutil.taipei(2020, 8, 1)
+    sample_ids = []
+    for school in schools:
+        for n in range(TEACHERS_PER_SCHOOL):
+            national_id = make_national_id(rng)
+            name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
+            if n == 0:
+                sample_ids.append((school, national_id, name))
+            digest = vault().lookup_hash(national_id)
+            if _one(Teacher, national_id_hash=digest) is not None:
+                continue
+            teacher = Teacher(
+                national_id_cipher=vault().encrypt(national_id),
+                national_id_hash=digest,
+                national_id_masked=vault().masked(national_id),
+                name=name,
+                email=f"t{school.code}{n:02d}@demo.invalid",
+                password_hash=password_hash,
+            )
+            db.session.add(teacher)
+            db.session.flush()
+            db.session.add(
+                Employment(
+                    teacher_id=teacher.id,
+                    school_id=school.id,
+                    title=rng.choice(TITLES),
+                    subjects="、".join(rng.sample(SUBJECTS, 2)),
+                    valid_from=started,
+                )
+            )
+            report.count("teachers")
+    return sample_ids
+
+
+def seed(today=None) -> SeedReport:
+    """Create (or complete) the whole demo data set; safe to run again."""
+    from app.cycles.services import import_cycle, take_snapshot
+    from app.questionnaires.cyclefile import load_cycle_file
+
+    report = SeedReport()
+    password_hash = hash_password(DEMO_PASSWORD)
+    authorities = seed_reference(report)
+    schools = seed_schools(report, authorities, password_hash)
+    samples = seed_teachers(report, schools, password_hash)
+
+    region = _one(Region, code="S")
+    _account(
+        report,
+        password_hash,
+        "region-south",
+        "南區區管中心承辦",
+        AccountKind.REGION,
+        region_id=region.id,
+    )
+    _account(
+        report,
+        password_hash,
+        "edu-kaohsiung",
+        "高雄市政府教育局承辦",
+        AccountKind.AUTHORITY,
+        authority_id=authorities["64000"].id,
+    )
+    _account(
+        report,
+        password_hash,
+        "k12ea",
+        "國教署承辦",
+        AccountKind.AUTHORITY,
+        authority_id=authorities["national"].id,
+    )
+    _account(report, password_hash, "operator", "系統管理者", AccountKind.OPERATOR)
+    db.session.flush()
+
+    for name in ("113.yaml", "demo.yaml"):
+        path = ROOT / "data" / "cycles" / name
+        spec = load_cycle_file(path, today=today) if name == "demo.yaml" else load_cycle_file(path)
+        cycle, _ = import_cycle(spec, name)
+        if cycle.roster_cutoff <= timeutil.now():
+            take_snapshot(cycle)
+    report.count("cycles", 2)
+
+    for school, national_id, name in samples:
+        if school.code in ("523601", "523501", "520301", "524801", "353601"):
+            report.logins.append((f"教師 {name}（{school.name}）", national_id, "/teacher/"))
+    for code in ("523601", "523501", "520301"):
+        school = _one(School, code=code)
+        report.logins.append((f"進修規劃承辦（{school.name}）", f"plan{code}", "/school/"))
+        report.logins.append((f"總負責人（{school.name}）", f"chief{code}", "/school/"))
+    report.logins += [
+        ("南區區管中心", "region-south", "/school/"),
+        ("高雄市政府教育局", "edu-kaohsiung", "/school/"),
+        ("國教署", "k12ea", "/school/"),
+        ("系統管理", "operator", "/school/"),
+    ]
+    return report

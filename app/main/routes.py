@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, session, url_for
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import timeutil
+from app.cycles.windows import current_cycle, cycle_by_year, state_between, windows_of
+from app.extensions import db
+from app.main import bp
+from app.models import Cycle, PlanKind
+
+LANGUAGES = {"zh": "zh_Hant_TW", "en": "en"}
+
+
+def _schedule(cycle: Cycle) -> dict[PlanKind, list[dict[str, object]]]:
+    moment = timeutil.now()
+    return {
+        kind: [
+            {"window": window, "state": state_between(window.opens_at, window.closes_at, moment)}
+            for window in windows
+        ]
+        for kind, windows in windows_of(cycle).items()
+    }
+
+
+@bp.get("/")
+def home():
+    cycle = current_cycle()
+    schedule = _schedule(cycle) if cycle else {}
+    return render_template("main/home.html", cycle=cycle, schedule=schedule)
+
+
+@bp.get("/cycles/<int:year>")
+def cycle_schedule(year: int):
+    cycle = cycle_by_year(year)
+    if cycle is None:
+        abort(404)
+    return render_template("main/home.html", cycle=cycle, schedule=_schedule(cycle))
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}
+
+
+@bp.get("/lang/<code>")
+def choose_language(code: str):
+    if code not in LANGUAGES:
+        abort(404)
+    session["lang"] = LANGUAGES[code]
+    target = request.referrer or url_for("main.home")
+    if not target.startswith(request.host_url):
+        target = url_for("main.home")
+    return redirect(target, 303)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian packages the app needs, only those missing (idempotent, fast when done).
+set -euo pipefail
+packages=(
+  fonts-noto-cjk          # Noto Sans CJK TC for pages, PDFs and SVG charts
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0   # WeasyPrint; HarfBuzz subsetting
+  poppler-utils           # pdftotext/pdftoppm for checking PDFs
+  chromium                # the real browser for end-to-end and accessibility tests
+  wrk                     # load generator for `make bench`
+)
+# npm installs htmx from the npm registry; a machine with Node.js from elsewhere keeps it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,293 @@
+"""Test base: one app per session, a clean database per test (SQLite or PostgreSQL),
+a controllable clock, factories and login helpers."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, text
+
+from app import create_app, timeutil
+from app.db import Base
+from app.extensions import db
+from app.identity import make_national_id
+from app.migrate import upgrade
+from app.models import (
+    AccountGrant,
+    AccountKind,
+    AccountStatus,
+    AccountType,
+    Authority,
+    AuthorityKind,
+    BusinessAccount,
+    County,
+    Employment,
+    Region,
+    RosterSource,
+    School,
+    Stage,
+    Teacher,
+)
+from app.security import hash_password, vault
+
+PASSWORD = "correct-horse-113"
+
+
+def _reset_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """DATABASE_URL when set (CI's PostgreSQL), else a fresh SQLite file."""
+    url = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    )
+    _reset_schema(url)
+    upgrade(url)
+    return url
+
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PERSONAL_DATA_KEY": "test-personal-data-key",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 1024,
+}
+
+
+@pytest.fixture(scope="session")
+def make_app(database_url: str) -> Callable[..., Flask]:
+    def build(**overrides: Any) -> Flask:
+        return create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+def _truncate_all() -> None:
+    engine = db.engine
+    assert engine is not None
+    db.session.remove()
+    names = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{n}"' for n in names)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(names):
+                conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts from empty tables, on either database."""
+    if "app" not in request.fixturenames and "make_app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        yield
+        _truncate_all()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Clock:
+    """Puts the whole app at a chosen instant."""
+
+    def __init__(self) -> None:
+        self.moment: datetime | None = None
+
+    def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("aware datetimes only")
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        assert self.moment is not None
+        return self.moment
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    frozen = Clock()
+    frozen.set(timeutil._system_now())
+    monkeypatch.setattr(timeutil, "clock", frozen)
+    return frozen
+
+
+# ---- factories -------------------------------------------------------------------------
+
+
+class Factory:
+    """Builds rows with sensible defaults; each call flushes so ids exist."""
+
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+        self.rng = random.Random(20240802)
+
+    def region(self) -> Region:
+        region = db.session.scalar(select(Region).limit(1))
+        if region is not None:
+            return region
+        region = Region(code="S", name="南區")
+        db.session.add(region)
+        db.session.flush()
+        return region
+
+    def county(self, code: str = "64000", name: str = "高雄市") -> County:
+        county = db.session.get(County, code)
+        if county is None:
+            county = County(code=code, name=name, region_id=self.region().id)
+            db.session.add(county)
+            db.session.flush()
+        return county
+
+    def authority(self, county: County | None = None) -> Authority:
+        county = county or self.county()
+        name = f"{county.name}政府教育局"
+        authority = db.session.scalar(select(Authority).where(Authority.name == name))
+        if authority is not None:
+            return authority
+        authority = Authority(name=name, kind=AuthorityKind.COUNTY, county_code=county.code)
+        db.session.add(authority)
+        db.session.flush()
+        return authority
+
+    def school(
+        self,
+        stage: Stage = Stage.ELEMENTARY,
+        *,
+        name: str | None = None,
+        source: RosterSource = RosterSource.LOCAL,
+        county: County | None = None,
+    ) -> School:
+        n = next(self._n)
+        county = county or self.county()
+        school = School(
+            code=f"9{n:05d}",
+            name=name or f"測試{stage.label}{n}",
+            county_code=county.code,
+            authority_id=self.authority(county).id,
+            stage=stage,
+            roster_source=source,
+        )
+        db.session.add(school)
+        db.session.flush()
+        return school
+
+    def teacher(
+        self,
+        school: School | None = None,
+        *,
+        national_id: str | None = None,
+        name: str = "王小明",
+        password: str = PASSWORD,
+        since: datetime | None = None,
+    ) -> Teacher:
+        national_id = national_id or make_national_id(self.rng)
+        teacher = Teacher(
+            national_id_cipher=vault().encrypt(national_id),
+            national_id_hash=vault().lookup_hash(national_id),
+            national_id_masked=vault().masked(national_id),
+            name=name,
+            password_hash=hash_password(password),
+        )
+        teacher.plain_national_id = national_id  # test-only convenience, not a column
+        db.session.add(teacher)
+        db.session.flush()
+        if school is not None:
+            db.session.add(
+                Employment(
+                    teacher_id=teacher.id,
+                    school_id=school.id,
+                    title="教師",
+                    subjects="數學",
+                    valid_from=since or timeutil.taipei(2020, 8, 1),
+                )
+            )
+            db.session.flush()
+        return teacher
+
+    def account(
+        self,
+        school: School | None = None,
+        *types: AccountType,
+        kind: AccountKind = AccountKind.SCHOOL,
+        username: str | None = None,
+        password: str = PASSWORD,
+        status: AccountStatus = AccountStatus.ACTIVE,
+        **extra: Any,
+    ) -> BusinessAccount:
+        n = next(self._n)
+        account = BusinessAccount(
+            username=username or f"user{n}",
+            name=f"承辦人{n}",
+            kind=kind,
+            school_id=school.id if school else None,
+            status=status,
+            password_hash=hash_password(password),
+            **extra,
+        )
+        account.grants = [AccountGrant(type=t) for t in types]
+        db.session.add(account)
+        db.session.flush()
+        return account
+
+
+@pytest.fixture
+def factory(app: Flask) -> Factory:
+    return Factory()
+
+
+# ---- login helpers ---------------------------------------------------------------------
+
+
+def login_teacher(client: FlaskClient, teacher: Teacher, password: str = PASSWORD) -> Any:
+    db.session.commit()
+    return client.post(
+        "/teacher/login", data={"national_id": teacher.plain_national_id, "password": password}
+    )
+
+
+def login_account(client: FlaskClient, account: BusinessAccount, password: str = PASSWORD) -> Any:
+    db.session.commit()
+    return client.post("/school/login", data={"username": account.username, "password": password})
+
+
+@pytest.fixture
+def as_teacher(client: FlaskClient) -> Callable[..., Any]:
+    return lambda teacher, password=PASSWORD: login_teacher(client, teacher, password)
+
+
+@pytest.fixture
+def as_account(client: FlaskClient) -> Callable[..., Any]:
+    return lambda account, password=PASSWORD: login_account(client, account, password)

@@ -91,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # 5. Features.
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
+    from app.reports import bp as reports_bp
     from app.school import bp as school_bp
     from app.teacher import bp as teacher_bp
 
@@ -98,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(school_bp, url_prefix="/school")
     app.register_blueprint(teacher_bp, url_prefix="/teacher")
+    app.register_blueprint(reports_bp)  # its own paths: /manuals/…, /teacher/…pdf, /school/…
 
     # 6. Error pages in zh-TW; never a traceback.
     _register_error_pages(app)

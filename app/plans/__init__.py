@@ -1,0 +1,1 @@
+"""Filling plans: load the plan with its window in one query, save, submit, reopen."""

@@ -1,0 +1,7 @@
+"""PDF planning reports, manuals, oversight summaries and bulk exports."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
+
+from app.reports import routes  # noqa: E402,F401

@@ -1,0 +1,411 @@
+"""Filling plans: date gating at the exact boundaries, extensions, conflicts, double
+submit, late submit keeping the draft, adoption, the no-JS path, audit, statement counts."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.extensions import db
+from app.models import (
+    AccountType,
+    AuditEntry,
+    Extension,
+    PlanKind,
+    PlanStatus,
+    PlanVersion,
+    SchoolPlan,
+    Stage,
+    TeacherPlan,
+)
+from app.timeutil import taipei
+from tests.conftest import login_account, login_teacher
+from tests.plan_helpers import school_form, setup_113, teacher_form
+
+# The 113 letter's stage windows (SPEC §5): (opens, closes) as Taipei wall clock.
+SCHOOL_WINDOWS = {
+    Stage.SENIOR: ((2024, 8, 5), (2024, 8, 14)),
+    Stage.VOCATIONAL: ((2024, 8, 5), (2024, 8, 14)),
+    Stage.SPECIAL: ((2024, 8, 5), (2024, 8, 23)),
+    Stage.JUNIOR: ((2024, 8, 12), (2024, 8, 21)),
+    Stage.ELEMENTARY: ((2024, 8, 14), (2024, 8, 23)),
+}
+TEACHER_WINDOWS = {
+    Stage.SENIOR: ((2024, 9, 2), (2024, 9, 13)),
+    Stage.VOCATIONAL: ((2024, 9, 2), (2024, 9, 13)),
+    Stage.SPECIAL: ((2024, 9, 2), (2024, 9, 13)),
+    Stage.JUNIOR: ((2024, 9, 9), (2024, 9, 20)),
+    Stage.ELEMENTARY: ((2024, 9, 16), (2024, 9, 27)),
+}
+
+
+def _at(day: tuple[int, int, int], hour: int, minute: int = 0, second: int = 0):
+    return taipei(*day, hour, minute, second)
+
+
+@pytest.fixture(params=["UTC", "Asia/Taipei", "America/New_York"])
+def server_tz(request):
+    """Run the test with the server's own time zone set to each of these."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.mark.parametrize("stage", list(SCHOOL_WINDOWS))
+def test_school_plan_boundaries_per_stage(client, factory, clock, server_tz, stage):
+    world = setup_113(factory, stages=(stage,))
+    opens, closes = SCHOOL_WINDOWS[stage]
+    login_account(client, world["planners"][stage])
+
+    clock.set(_at(opens, 0) - timedelta(seconds=1))
+    early = client.post("/school/plan", data=school_form(0))
+    assert early.status_code == 409
+    assert "尚未開放" in early.get_data(as_text=True)
+
+    clock.set(_at(opens, 0))
+    assert client.post("/school/plan", data=school_form(0)).status_code == 303
+
+    clock.set(_at(closes, 16, 59, 59))
+    assert client.post("/school/plan", data=school_form(1, **{
+        "q.contact_name": "最後一秒"})).status_code == 303
+
+    clock.set(_at(closes, 17, 0, 0))
+    late = client.post("/school/plan", data=school_form(2, **{"q.contact_name": "太晚了"}))
+    assert late.status_code == 409
+    body = late.get_data(as_text=True)
+    assert "已於" in body and "17:00 截止" in body
+    assert "太晚了" in body  # what was typed is still on the page
+    plan = db.session.scalar(select(SchoolPlan))
+    db.session.refresh(plan)
+    assert plan.answers["contact_name"] == "最後一秒"
+
+
+@pytest.mark.parametrize("stage", list(TEACHER_WINDOWS))
+def test_teacher_plan_boundaries_per_stage(client, factory, clock, server_tz, stage):
+    world = setup_113(factory, stages=(stage,))
+    _, closes = TEACHER_WINDOWS[stage]
+    login_teacher(client, world["teachers"][stage])
+    clock.set(_at(closes, 16, 59, 59))
+    assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    clock.set(_at(closes, 17, 0, 0))
+    late = client.post("/teacher/plan", data=teacher_form(1, **{"q.remarks": "晚了一秒"}))
+    assert late.status_code == 409
+    assert "晚了一秒" in late.get_data(as_text=True)
+
+
+def test_form_opened_before_five_submitted_after_keeps_content(client, factory, clock):
+    world = setup_113(factory)
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    clock.set(taipei(2024, 9, 27, 16, 50))
+    assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    clock.set(taipei(2024, 9, 27, 16, 59, 30))
+    page = client.get("/teacher/plan")
+    assert page.status_code == 200
+    clock.set(taipei(2024, 9, 27, 17, 0, 1))
+    response = client.post("/teacher/plan", data=teacher_form(
+        1, action="submit", **{"q.remarks": "十七點零一秒送出"}))
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "十七點零一秒送出" in body
+    assert "113年9月27日 17:00" in body
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.status == PlanStatus.DRAFT
+    assert "remarks" not in plan.answers
+    assert plan.version == 1
+
+
+def test_school_extension_moves_the_close_for_that_school_only(client, app, factory, clock):
+    world = setup_113(factory, stages=(Stage.ELEMENTARY, Stage.JUNIOR))
+    elementary = world["schools"][Stage.ELEMENTARY]
+    operator = factory.account(None, kind="operator")
+    db.session.add(Extension(cycle_id=world["cycle"].id, plan_kind=PlanKind.SCHOOL,
+                             school_id=elementary.id, until=taipei(2024, 8, 26, 17, 0),
+                             granted_by_id=operator.id, reason="颱風停班"))
+    db.session.commit()
+    clock.set(taipei(2024, 8, 26, 16, 59, 59))
+    login_account(client, world["planners"][Stage.ELEMENTARY])
+    assert client.post("/school/plan", data=school_form(0)).status_code == 303
+    other = app.test_client()
+    login_account(other, world["planners"][Stage.JUNIOR])
+    assert other.post("/school/plan", data=school_form(0)).status_code == 409
+    clock.set(taipei(2024, 8, 26, 17, 0))
+    assert client.post("/school/plan", data=school_form(1)).status_code == 409
+
+
+def test_teacher_extension_is_personal(client, app, factory, clock):
+    world = setup_113(factory)
+    school = world["schools"][Stage.ELEMENTARY]
+    lucky = world["teachers"][Stage.ELEMENTARY]
+    colleague = factory.teacher(school, name="同事")
+    from app.cycles.services import take_snapshot
+
+    take_snapshot(world["cycle"], force=True, moment=taipei(2024, 8, 2, 17))
+    operator = factory.account(None, kind="operator")
+    db.session.add(Extension(cycle_id=world["cycle"].id, plan_kind=PlanKind.TEACHER,
+                             teacher_id=lucky.id, until=taipei(2024, 9, 30, 17, 0),
+                             granted_by_id=operator.id, reason="產假"))
+    db.session.commit()
+    clock.set(taipei(2024, 9, 28, 10, 0))
+    login_teacher(client, lucky)
+    assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    other = app.test_client()
+    login_teacher(other, colleague)
+    assert other.post("/teacher/plan", data=teacher_form(0)).status_code == 409
+
+
+def test_stale_version_is_refused_and_the_other_change_shown(app, factory, clock):
+    world = setup_113(factory)
+    school = world["schools"][Stage.ELEMENTARY]
+    first = world["planners"][Stage.ELEMENTARY]
+    second = factory.account(school, AccountType.CHIEF)
+    db.session.commit()
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    alice, bob = app.test_client(), app.test_client()
+    login_account(alice, first)
+    login_account(bob, second)
+    assert alice.post("/school/plan", data=school_form(0)).status_code == 303
+    assert alice.post("/school/plan", data=school_form(1, **{
+        "q.contact_name": "甲改的"})).status_code == 303
+    stale = bob.post("/school/plan", data=school_form(1, **{"q.contact_name": "乙改的"}))
+    assert stale.status_code == 409
+    body = stale.get_data(as_text=True)
+    assert "已在您開啟後被更新" in body
+    assert "甲改的" in body  # the other's change is shown
+    assert "乙改的" in body  # and what Bob typed is kept in the form
+    plan = db.session.scalar(select(SchoolPlan))
+    db.session.refresh(plan)
+    assert plan.answers["contact_name"] == "甲改的"
+    assert plan.version == 2
+    # Having seen it, Bob saves deliberately from the version he was shown.
+    assert bob.post("/school/plan", data=school_form(2, **{
+        "q.contact_name": "乙確認後"})).status_code == 303
+
+
+def test_double_submit_at_once_yields_one_submission(app, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    teacher = world["teachers"][Stage.ELEMENTARY]
+    clients = [app.test_client(), app.test_client()]
+    for c in clients:
+        login_teacher(c, teacher)
+    assert clients[0].post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def submit(c):
+        with app.app_context():
+            barrier.wait()
+            codes.append(c.post("/teacher/plan",
+                                data=teacher_form(1, action="submit")).status_code)
+
+    threads = [threading.Thread(target=submit, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [303, 303]  # both users are told it is submitted
+    assert db.session.scalar(select(func.count()).select_from(PlanVersion)) == 1
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.status == PlanStatus.SUBMITTED
+    assert plan.version == 2
+
+
+def test_submit_validates_every_field_beside_it(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    data = teacher_form(0, action="submit", **{"q.needs.1": "", "q.activities.0.hours": "999",
+                                               "q.preferred_times": []})
+    response = client.post("/teacher/plan", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "請輸入 1 到 200 之間的整數" in body
+    assert "999" in body  # the typed value is kept
+    assert 'aria-invalid="true"' in body
+    assert db.session.scalar(select(func.count()).select_from(TeacherPlan)) == 0
+
+
+def test_reopen_and_resubmit_keep_every_version(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    assert client.post("/teacher/plan", data=teacher_form(0, action="submit")).status_code == 303
+    page = client.get("/teacher/plan").get_data(as_text=True)
+    assert "重新開啟修改" in page
+    assert client.post("/teacher/plan/reopen", data={"version": "1"}).status_code == 303
+    assert client.post("/teacher/plan", data=teacher_form(
+        2, action="submit", **{"q.remarks": "第二次送出"})).status_code == 303
+    versions = db.session.scalars(select(PlanVersion).order_by(PlanVersion.version)).all()
+    assert [v.version for v in versions] == [1, 3]
+    assert versions[1].answers["remarks"] == "第二次送出"
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert [a for a in actions if a.startswith("plan.")] == [
+        "plan.submit", "plan.reopen", "plan.submit"]
+
+
+def test_read_only_after_the_window(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    client.post("/teacher/plan", data=teacher_form(0))
+    clock.set(taipei(2024, 9, 28, 9, 0))
+    page = client.get("/teacher/plan").get_data(as_text=True)
+    assert "已截止" in page
+    assert 'id="plan-form"' not in page
+    assert "差異化教學策略" in page
+
+
+def test_teacher_adopts_school_rows_with_one_click(app, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    planner = app.test_client()
+    login_account(planner, world["planners"][Stage.ELEMENTARY])
+    assert planner.post("/school/plan", data=school_form(0, action="submit")).status_code == 303
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    teacher = app.test_client()
+    login_teacher(teacher, world["teachers"][Stage.ELEMENTARY])
+    page = teacher.get("/teacher/plan").get_data(as_text=True)
+    assert "素養導向課程設計工作坊" in page
+    assert "加入我的規劃" in page
+    response = teacher.post("/teacher/plan", data=teacher_form(0, action="adopt:0"))
+    assert response.status_code == 200
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    topics = [row["topic"] for row in plan.answers["activities"]]
+    assert topics == ["差異化教學策略", "素養導向課程設計工作坊"]
+    assert plan.answers["activities"][1]["adopted_from"] == 0
+
+
+def test_rows_are_added_and_removed_without_javascript(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    added = client.post("/teacher/plan", data=teacher_form(0, action="add_row:activities"))
+    assert added.status_code == 200
+    assert 'name="q.activities.1.topic"' in added.get_data(as_text=True)
+    removed = client.post("/teacher/plan", data=teacher_form(
+        1, action="remove_row:activities:0"))
+    assert removed.status_code == 200
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.version == 2
+
+
+def test_autosave_answers_with_status_line_and_new_version(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 14, 32))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    response = client.post("/teacher/plan/autosave", data=teacher_form(0),
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "已自動儲存 14:32" in body
+    assert 'role="status"' in body
+    assert 'name="version" value="1"' in body
+    bad = client.post("/teacher/plan/autosave", data=teacher_form(
+        1, **{"q.activities.0.hours": "abc"}), headers={"HX-Request": "true"})
+    assert "尚未自動儲存" in bad.get_data(as_text=True)
+    assert 'name="version" value="1"' in bad.get_data(as_text=True)
+
+
+def test_teacher_not_in_snapshot_gets_an_explanation(client, factory, clock):
+    world = setup_113(factory)
+    newcomer = factory.teacher(world["schools"][Stage.ELEMENTARY], name="新進老師",
+                               since=taipei(2024, 8, 10))
+    db.session.commit()
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, newcomer)
+    response = client.get("/teacher/plan")
+    assert response.status_code == 403
+    body = response.get_data(as_text=True)
+    assert "您不在本學年度的教師名單中" in body
+    assert "113年8月2日 17:00" in body
+
+
+def test_kindergarten_has_no_school_plan_and_teachers_follow_the_cycle(client, app, factory,
+                                                                      clock):
+    world = setup_113(factory, stages=(Stage.KINDERGARTEN,))
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    login_account(client, world["planners"][Stage.KINDERGARTEN])
+    assert client.get("/school/plan").status_code == 403
+    teacher = app.test_client()
+    login_teacher(teacher, world["teachers"][Stage.KINDERGARTEN])
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    assert teacher.post("/teacher/plan", data=teacher_form(0)).status_code == 409
+    world["cycle"].kindergarten_teachers_take_part = True
+    from app.models import Window
+
+    db.session.add(Window(cycle_id=world["cycle"].id, plan_kind=PlanKind.TEACHER,
+                          stage=Stage.KINDERGARTEN, opens_at=taipei(2024, 9, 2),
+                          closes_at=taipei(2024, 9, 27, 17)))
+    db.session.commit()
+    assert teacher.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+
+
+@pytest.mark.parametrize(("path", "who"), [
+    ("/school/plan", "teacher"),
+    ("/school/plan", "roster_only"),
+    ("/teacher/plan", "account"),
+])
+def test_plan_pages_refuse_the_wrong_user(client, factory, clock, path, who):
+    world = setup_113(factory)
+    school = world["schools"][Stage.ELEMENTARY]
+    if who == "teacher":
+        login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    elif who == "roster_only":
+        login_account(client, factory.account(school, AccountType.ROSTER))
+    else:
+        login_account(client, world["planners"][Stage.ELEMENTARY])
+    assert client.get(path).status_code == 403
+    assert client.post(path, data={"version": "0"}).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/school/plan", "/school/plan/autosave", "/teacher/plan",
+                                  "/teacher/plan/autosave", "/teacher/plan/reopen"])
+def test_anonymous_writes_are_sent_to_sign_in(client, path):
+    response = client.post(path, data={})
+    assert response.status_code == 303
+    assert "/login" in response.headers["Location"]
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._hit)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._hit)
+
+    def _hit(self, *args):
+        self.count += 1
+
+
+def test_teacher_page_and_autosave_use_at_most_four_statements(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    client.post("/teacher/plan", data=teacher_form(0))
+    db.session.remove()
+    with StatementCounter(db.engine) as page:
+        assert client.get("/teacher/plan").status_code == 200
+    with StatementCounter(db.engine) as autosave:
+        response = client.post("/teacher/plan/autosave", data=teacher_form(1))
+        assert "已自動儲存" in response.get_data(as_text=True)
+    assert page.count <= 4
+    assert autosave.count <= 4

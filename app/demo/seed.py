@@ -215,8 +215,10 @@ def seed_teachers(report: SeedReport, schools: list[School], password_hash: str)
     sample_ids = []
     for school in schools:
         for n in range(TEACHERS_PER_SCHOOL):
+            # Draw every random value first so a second run makes the same people.
             national_id = make_national_id(rng)
             name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
+            title, subjects = rng.choice(TITLES), "、".join(rng.sample(SUBJECTS, 2))
             if n == 0:
                 sample_ids.append((school, national_id, name))
             digest = vault().lookup_hash(national_id)
@@ -236,8 +238,8 @@ def seed_teachers(report: SeedReport, schools: list[School], password_hash: str)
                 Employment(
                     teacher_id=teacher.id,
                     school_id=school.id,
-                    title=rng.choice(TITLES),
-                    subjects="、".join(rng.sample(SUBJECTS, 2)),
+                    title=title,
+                    subjects=subjects,
                     valid_from=started,
                 )
             )
@@ -290,7 +292,7 @@ def seed(today=None) -> SeedReport:
         cycle, _ = import_cycle(spec, name)
         if cycle.roster_cutoff <= timeutil.now():
             take_snapshot(cycle)
-    report.count("cycles", 2)
+    report.count("cycles refreshed", 2)
 
     for school, national_id, name in samples:
         if school.code in ("523601", "523501", "520301", "524801", "353601"):

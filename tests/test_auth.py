@@ -163,7 +163,10 @@ def test_missing_csrf_token_is_a_clear_400(make_app, factory):
     assert "CSRF" in response.get_data(as_text=True)
 
 
-def test_login_is_rate_limited_per_client(make_app):
+def test_login_is_rate_limited_per_client(make_app, monkeypatch):
+    # Flask-Limiter keeps `enabled` on the shared extension object: restore it afterwards
+    # so the other tests' app stays unlimited.
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     limiter.reset()  # Redis keeps counts between runs; start from zero
     client = app.test_client()

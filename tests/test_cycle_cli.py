@@ -43,8 +43,10 @@ def test_malformed_file_is_refused_as_a_whole(app, tmp_path):
     target = _copy_cycle(tmp_path)
     data = yaml.safe_load(target.read_text(encoding="utf-8"))
     data["plans"]["school"]["windows"]["E"]["closes_at"] = "2024-08-01 17:00"
-    data["plans"]["school"]["windows"]["K"] = {"opens_at": "2024-08-05 00:00",
-                                               "closes_at": "2024-08-06 17:00"}
+    data["plans"]["school"]["windows"]["K"] = {
+        "opens_at": "2024-08-05 00:00",
+        "closes_at": "2024-08-06 17:00",
+    }
     target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = _invoke(app, "cycle", "import", str(target))
     assert result.exit_code == 1
@@ -57,11 +59,15 @@ def test_answered_questionnaire_needs_a_new_version(app, factory, tmp_path):
     target = _copy_cycle(tmp_path)
     assert _invoke(app, "cycle", "import", str(target)).exit_code == 0
     cycle = db.session.scalar(select(Cycle))
-    questionnaire = db.session.scalar(select(Questionnaire).where(
-        Questionnaire.plan_kind == "school"))
+    questionnaire = db.session.scalar(
+        select(Questionnaire).where(Questionnaire.plan_kind == "school")
+    )
     school = factory.school(Stage.ELEMENTARY)
-    db.session.add(SchoolPlan(cycle_id=cycle.id, school_id=school.id,
-                              questionnaire_id=questionnaire.id, answers={}))
+    db.session.add(
+        SchoolPlan(
+            cycle_id=cycle.id, school_id=school.id, questionnaire_id=questionnaire.id, answers={}
+        )
+    )
     db.session.commit()
     school_file = tmp_path / "questionnaires" / "school-113.yaml"
     text = school_file.read_text(encoding="utf-8").replace("聯絡人姓名", "聯絡人全名", 1)
@@ -74,14 +80,18 @@ def test_answered_questionnaire_needs_a_new_version(app, factory, tmp_path):
     school_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     accepted = _invoke(app, "cycle", "import", str(target))
     assert accepted.exit_code == 0, accepted.output
-    versions = db.session.scalars(select(Questionnaire.version).where(
-        Questionnaire.plan_kind == "school").order_by(Questionnaire.version)).all()
+    versions = db.session.scalars(
+        select(Questionnaire.version)
+        .where(Questionnaire.plan_kind == "school")
+        .order_by(Questionnaire.version)
+    ).all()
     assert versions == [1, 2]
 
 
 def test_snapshot_waits_for_the_cutoff_and_is_idempotent(app, factory, clock):
-    assert _invoke(app, "cycle", "import",
-                   str(ROOT / "data" / "cycles" / "113.yaml")).exit_code == 0
+    assert (
+        _invoke(app, "cycle", "import", str(ROOT / "data" / "cycles" / "113.yaml")).exit_code == 0
+    )
     school = factory.school(Stage.JUNIOR)
     factory.teacher(school)
     factory.teacher(school, since=taipei(2024, 8, 2, 17, 0))  # starts at the cutoff: in

@@ -59,13 +59,13 @@ def test_demo_logins_work(client, app):
     report = seed()
     db.session.commit()
     teacher_login = next(login for who, login, where in report.logins if where == "/teacher/")
-    response = client.post("/teacher/login", data={"national_id": teacher_login,
-                                                   "password": DEMO_PASSWORD})
+    response = client.post(
+        "/teacher/login", data={"national_id": teacher_login, "password": DEMO_PASSWORD}
+    )
     assert response.status_code == 303
     assert client.get("/teacher/plan").status_code == 200
     client.post("/logout")
     planner = next(login for who, login, where in report.logins if login.startswith("plan"))
-    response = client.post("/school/login", data={"username": planner,
-                                                  "password": DEMO_PASSWORD})
+    response = client.post("/school/login", data={"username": planner, "password": DEMO_PASSWORD})
     assert response.status_code == 303
     assert client.get("/school/plan").status_code == 200

@@ -20,28 +20,52 @@ def _states(html: str, kind: str) -> dict[str, str]:
     return states
 
 
-@pytest.mark.parametrize(("moment", "school", "teacher"), [
-    (taipei(2024, 8, 4, 23, 59, 59),
-     dict(S="not_open", V="not_open", X="not_open", J="not_open", E="not_open"),
-     dict(S="not_open", V="not_open", X="not_open", J="not_open", E="not_open")),
-    (taipei(2024, 8, 5, 0, 0),
-     dict(S="open", V="open", X="open", J="not_open", E="not_open"), None),
-    (taipei(2024, 8, 14, 16, 59, 59),
-     dict(S="open", V="open", X="open", J="open", E="open"), None),
-    (taipei(2024, 8, 14, 17, 0),
-     dict(S="closed", V="closed", X="open", J="open", E="open"), None),
-    (taipei(2024, 8, 23, 17, 0),
-     dict(S="closed", V="closed", X="closed", J="closed", E="closed"),
-     dict(S="not_open", V="not_open", X="not_open", J="not_open", E="not_open")),
-    (taipei(2024, 9, 13, 17, 0), None,
-     dict(S="closed", V="closed", X="closed", J="open", E="not_open")),
-    (taipei(2024, 9, 27, 16, 59, 59), None,
-     dict(S="closed", V="closed", X="closed", J="closed", E="open")),
-    (taipei(2024, 9, 27, 17, 0), None,
-     dict(S="closed", V="closed", X="closed", J="closed", E="closed")),
-])
-def test_home_shows_113_window_states_at_chosen_instants(client, clock, moment, school,
-                                                         teacher):
+@pytest.mark.parametrize(
+    ("moment", "school", "teacher"),
+    [
+        (
+            taipei(2024, 8, 4, 23, 59, 59),
+            dict(S="not_open", V="not_open", X="not_open", J="not_open", E="not_open"),
+            dict(S="not_open", V="not_open", X="not_open", J="not_open", E="not_open"),
+        ),
+        (
+            taipei(2024, 8, 5, 0, 0),
+            dict(S="open", V="open", X="open", J="not_open", E="not_open"),
+            None,
+        ),
+        (
+            taipei(2024, 8, 14, 16, 59, 59),
+            dict(S="open", V="open", X="open", J="open", E="open"),
+            None,
+        ),
+        (
+            taipei(2024, 8, 14, 17, 0),
+            dict(S="closed", V="closed", X="open", J="open", E="open"),
+            None,
+        ),
+        (
+            taipei(2024, 8, 23, 17, 0),
+            dict(S="closed", V="closed", X="closed", J="closed", E="closed"),
+            dict(S="not_open", V="not_open", X="not_open", J="not_open", E="not_open"),
+        ),
+        (
+            taipei(2024, 9, 13, 17, 0),
+            None,
+            dict(S="closed", V="closed", X="closed", J="open", E="not_open"),
+        ),
+        (
+            taipei(2024, 9, 27, 16, 59, 59),
+            None,
+            dict(S="closed", V="closed", X="closed", J="closed", E="open"),
+        ),
+        (
+            taipei(2024, 9, 27, 17, 0),
+            None,
+            dict(S="closed", V="closed", X="closed", J="closed", E="closed"),
+        ),
+    ],
+)
+def test_home_shows_113_window_states_at_chosen_instants(client, clock, moment, school, teacher):
     import_113()
     from app.extensions import db
 
@@ -91,8 +115,9 @@ def test_browser_zh_tw_is_matched_and_english_selectable(client):
     english = client.get("/", headers={"Accept-Language": "en-US"})
     assert 'lang="en"' in english.get_data(as_text=True)
     client.get("/lang/zh")
-    assert 'lang="zh-Hant-TW"' in client.get("/", headers={
-        "Accept-Language": "en-US"}).get_data(as_text=True)
+    assert 'lang="zh-Hant-TW"' in client.get("/", headers={"Accept-Language": "en-US"}).get_data(
+        as_text=True
+    )
 
 
 def test_unknown_page_is_a_zh_tw_404(client):

@@ -20,9 +20,25 @@ from tests.plan_helpers import school_form, setup_113, teacher_form
 pytestmark = pytest.mark.slow
 
 HOSTILE = [
-    "<script>alert(1)</script>", "<img src=file:///etc/passwd>", "' OR 1=1 --", "\x00",
-    "\u202e\u200b", "𠀀𡃁𪚥", "９９９", "-1", "1e309", "NaN", "2024-02-30", "０７-７２５８６００",
-    "a" * 5000, "std99", "../../etc/passwd", "{{ 7*7 }}", "%s%s%n", "\r\n\t", "",
+    "<script>alert(1)</script>",
+    "<img src=file:///etc/passwd>",
+    "' OR 1=1 --",
+    "\x00",
+    "\u202e\u200b",
+    "𠀀𡃁𪚥",
+    "９９９",
+    "-1",
+    "1e309",
+    "NaN",
+    "2024-02-30",
+    "０７-７２５８６００",
+    "a" * 5000,
+    "std99",
+    "../../etc/passwd",
+    "{{ 7*7 }}",
+    "%s%s%n",
+    "\r\n\t",
+    "",
 ]
 
 
@@ -42,16 +58,34 @@ def _field_names(definition: dict) -> list[str]:
 
 
 def _value(names: list[str]):
-    scalar = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=300),
-                       st.integers(-10**12, 10**12).map(str),
-                       st.sampled_from(["std01", "std04", "plc", "first", "yes", "no",
-                                        "all_teachers", "gender_equality", "mathematics",
-                                        "weekday_day", "submit", "save",
-                                        "add_row:activities", "remove_row:activities:0",
-                                        "adopt:0", "adopt:99999"]))
-    return st.dictionaries(st.sampled_from(names), st.one_of(scalar, st.lists(scalar,
-                                                                               max_size=4)),
-                           max_size=12)
+    scalar = st.one_of(
+        st.sampled_from(HOSTILE),
+        st.text(max_size=300),
+        st.integers(-(10**12), 10**12).map(str),
+        st.sampled_from(
+            [
+                "std01",
+                "std04",
+                "plc",
+                "first",
+                "yes",
+                "no",
+                "all_teachers",
+                "gender_equality",
+                "mathematics",
+                "weekday_day",
+                "submit",
+                "save",
+                "add_row:activities",
+                "remove_row:activities:0",
+                "adopt:0",
+                "adopt:99999",
+            ]
+        ),
+    )
+    return st.dictionaries(
+        st.sampled_from(names), st.one_of(scalar, st.lists(scalar, max_size=4)), max_size=12
+    )
 
 
 def _assert_explained(body: str) -> None:
@@ -64,9 +98,13 @@ def _assert_explained(body: str) -> None:
 
 
 def _fuzz(client, plan_model, base_form, names, version_of):
-    @settings(max_examples=1000, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.too_slow])
+    @settings(
+        max_examples=1000,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(extra=_value(names), keep_version=st.booleans())
     def run(extra, keep_version):
         db.session.expire_all()

@@ -77,14 +77,19 @@ def test_school_plan_boundaries_per_stage(client, factory, clock, server_tz, sta
     assert client.post("/school/plan", data=school_form(0)).status_code == 303
 
     clock.set(_at(closes, 16, 59, 59))
-    assert client.post("/school/plan", data=school_form(1, **{
-        "q.contact_name": "最後一秒"})).status_code == 303
+    assert (
+        client.post(
+            "/school/plan", data=school_form(1, **{"q.contact_name": "最後一秒"})
+        ).status_code
+        == 303
+    )
 
     clock.set(_at(closes, 17, 0, 0))
     late = client.post("/school/plan", data=school_form(2, **{"q.contact_name": "太晚了"}))
     assert late.status_code == 409
     body = late.get_data(as_text=True)
-    assert "已於" in body and "17:00 截止" in body
+    assert "已於" in body
+    assert "17:00 截止" in body
     assert "太晚了" in body  # what was typed is still on the page
     plan = db.session.scalar(select(SchoolPlan))
     db.session.refresh(plan)
@@ -113,8 +118,9 @@ def test_form_opened_before_five_submitted_after_keeps_content(client, factory, 
     page = client.get("/teacher/plan")
     assert page.status_code == 200
     clock.set(taipei(2024, 9, 27, 17, 0, 1))
-    response = client.post("/teacher/plan", data=teacher_form(
-        1, action="submit", **{"q.remarks": "十七點零一秒送出"}))
+    response = client.post(
+        "/teacher/plan", data=teacher_form(1, action="submit", **{"q.remarks": "十七點零一秒送出"})
+    )
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "十七點零一秒送出" in body
@@ -130,9 +136,16 @@ def test_school_extension_moves_the_close_for_that_school_only(client, app, fact
     world = setup_113(factory, stages=(Stage.ELEMENTARY, Stage.JUNIOR))
     elementary = world["schools"][Stage.ELEMENTARY]
     operator = factory.account(None, kind="operator")
-    db.session.add(Extension(cycle_id=world["cycle"].id, plan_kind=PlanKind.SCHOOL,
-                             school_id=elementary.id, until=taipei(2024, 8, 26, 17, 0),
-                             granted_by_id=operator.id, reason="颱風停班"))
+    db.session.add(
+        Extension(
+            cycle_id=world["cycle"].id,
+            plan_kind=PlanKind.SCHOOL,
+            school_id=elementary.id,
+            until=taipei(2024, 8, 26, 17, 0),
+            granted_by_id=operator.id,
+            reason="颱風停班",
+        )
+    )
     db.session.commit()
     clock.set(taipei(2024, 8, 26, 16, 59, 59))
     login_account(client, world["planners"][Stage.ELEMENTARY])
@@ -153,9 +166,16 @@ def test_teacher_extension_is_personal(client, app, factory, clock):
 
     take_snapshot(world["cycle"], force=True, moment=taipei(2024, 8, 2, 17))
     operator = factory.account(None, kind="operator")
-    db.session.add(Extension(cycle_id=world["cycle"].id, plan_kind=PlanKind.TEACHER,
-                             teacher_id=lucky.id, until=taipei(2024, 9, 30, 17, 0),
-                             granted_by_id=operator.id, reason="產假"))
+    db.session.add(
+        Extension(
+            cycle_id=world["cycle"].id,
+            plan_kind=PlanKind.TEACHER,
+            teacher_id=lucky.id,
+            until=taipei(2024, 9, 30, 17, 0),
+            granted_by_id=operator.id,
+            reason="產假",
+        )
+    )
     db.session.commit()
     clock.set(taipei(2024, 9, 28, 10, 0))
     login_teacher(client, lucky)
@@ -176,8 +196,10 @@ def test_stale_version_is_refused_and_the_other_change_shown(app, factory, clock
     login_account(alice, first)
     login_account(bob, second)
     assert alice.post("/school/plan", data=school_form(0)).status_code == 303
-    assert alice.post("/school/plan", data=school_form(1, **{
-        "q.contact_name": "甲改的"})).status_code == 303
+    assert (
+        alice.post("/school/plan", data=school_form(1, **{"q.contact_name": "甲改的"})).status_code
+        == 303
+    )
     stale = bob.post("/school/plan", data=school_form(1, **{"q.contact_name": "乙改的"}))
     assert stale.status_code == 409
     body = stale.get_data(as_text=True)
@@ -189,8 +211,10 @@ def test_stale_version_is_refused_and_the_other_change_shown(app, factory, clock
     assert plan.answers["contact_name"] == "甲改的"
     assert plan.version == 2
     # Having seen it, Bob saves deliberately from the version he was shown.
-    assert bob.post("/school/plan", data=school_form(2, **{
-        "q.contact_name": "乙確認後"})).status_code == 303
+    assert (
+        bob.post("/school/plan", data=school_form(2, **{"q.contact_name": "乙確認後"})).status_code
+        == 303
+    )
 
 
 def test_double_submit_at_once_yields_one_submission(app, factory, clock):
@@ -207,8 +231,7 @@ def test_double_submit_at_once_yields_one_submission(app, factory, clock):
     def submit(c):
         with app.app_context():
             barrier.wait()
-            codes.append(c.post("/teacher/plan",
-                                data=teacher_form(1, action="submit")).status_code)
+            codes.append(c.post("/teacher/plan", data=teacher_form(1, action="submit")).status_code)
 
     threads = [threading.Thread(target=submit, args=(c,)) for c in clients]
     for t in threads:
@@ -227,8 +250,11 @@ def test_submit_validates_every_field_beside_it(client, factory, clock):
     world = setup_113(factory)
     clock.set(taipei(2024, 9, 20, 10, 0))
     login_teacher(client, world["teachers"][Stage.ELEMENTARY])
-    data = teacher_form(0, action="submit", **{"q.needs.1": "", "q.activities.0.hours": "999",
-                                               "q.preferred_times": []})
+    data = teacher_form(
+        0,
+        action="submit",
+        **{"q.needs.1": "", "q.activities.0.hours": "999", "q.preferred_times": []},
+    )
     response = client.post("/teacher/plan", data=data)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
@@ -246,14 +272,21 @@ def test_reopen_and_resubmit_keep_every_version(client, factory, clock):
     page = client.get("/teacher/plan").get_data(as_text=True)
     assert "重新開啟修改" in page
     assert client.post("/teacher/plan/reopen", data={"version": "1"}).status_code == 303
-    assert client.post("/teacher/plan", data=teacher_form(
-        2, action="submit", **{"q.remarks": "第二次送出"})).status_code == 303
+    assert (
+        client.post(
+            "/teacher/plan", data=teacher_form(2, action="submit", **{"q.remarks": "第二次送出"})
+        ).status_code
+        == 303
+    )
     versions = db.session.scalars(select(PlanVersion).order_by(PlanVersion.version)).all()
     assert [v.version for v in versions] == [1, 3]
     assert versions[1].answers["remarks"] == "第二次送出"
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert [a for a in actions if a.startswith("plan.")] == [
-        "plan.submit", "plan.reopen", "plan.submit"]
+        "plan.submit",
+        "plan.reopen",
+        "plan.submit",
+    ]
 
 
 def test_read_only_after_the_window(client, factory, clock):
@@ -296,8 +329,7 @@ def test_rows_are_added_and_removed_without_javascript(client, factory, clock):
     added = client.post("/teacher/plan", data=teacher_form(0, action="add_row:activities"))
     assert added.status_code == 200
     assert 'name="q.activities.1.topic"' in added.get_data(as_text=True)
-    removed = client.post("/teacher/plan", data=teacher_form(
-        1, action="remove_row:activities:0"))
+    removed = client.post("/teacher/plan", data=teacher_form(1, action="remove_row:activities:0"))
     assert removed.status_code == 200
     plan = db.session.scalar(select(TeacherPlan))
     db.session.refresh(plan)
@@ -308,23 +340,28 @@ def test_autosave_answers_with_status_line_and_new_version(client, factory, cloc
     world = setup_113(factory)
     clock.set(taipei(2024, 9, 20, 14, 32))
     login_teacher(client, world["teachers"][Stage.ELEMENTARY])
-    response = client.post("/teacher/plan/autosave", data=teacher_form(0),
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        "/teacher/plan/autosave", data=teacher_form(0), headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "已自動儲存 14:32" in body
     assert 'role="status"' in body
     assert 'name="version" value="1"' in body
-    bad = client.post("/teacher/plan/autosave", data=teacher_form(
-        1, **{"q.activities.0.hours": "abc"}), headers={"HX-Request": "true"})
+    bad = client.post(
+        "/teacher/plan/autosave",
+        data=teacher_form(1, **{"q.activities.0.hours": "abc"}),
+        headers={"HX-Request": "true"},
+    )
     assert "尚未自動儲存" in bad.get_data(as_text=True)
     assert 'name="version" value="1"' in bad.get_data(as_text=True)
 
 
 def test_teacher_not_in_snapshot_gets_an_explanation(client, factory, clock):
     world = setup_113(factory)
-    newcomer = factory.teacher(world["schools"][Stage.ELEMENTARY], name="新進老師",
-                               since=taipei(2024, 8, 10))
+    newcomer = factory.teacher(
+        world["schools"][Stage.ELEMENTARY], name="新進老師", since=taipei(2024, 8, 10)
+    )
     db.session.commit()
     clock.set(taipei(2024, 9, 20, 10, 0))
     login_teacher(client, newcomer)
@@ -335,8 +372,7 @@ def test_teacher_not_in_snapshot_gets_an_explanation(client, factory, clock):
     assert "113年8月2日 17:00" in body
 
 
-def test_kindergarten_has_no_school_plan_and_teachers_follow_the_cycle(client, app, factory,
-                                                                      clock):
+def test_kindergarten_has_no_school_plan_and_teachers_follow_the_cycle(client, app, factory, clock):
     world = setup_113(factory, stages=(Stage.KINDERGARTEN,))
     clock.set(taipei(2024, 8, 20, 10, 0))
     login_account(client, world["planners"][Stage.KINDERGARTEN])
@@ -348,18 +384,27 @@ def test_kindergarten_has_no_school_plan_and_teachers_follow_the_cycle(client, a
     world["cycle"].kindergarten_teachers_take_part = True
     from app.models import Window
 
-    db.session.add(Window(cycle_id=world["cycle"].id, plan_kind=PlanKind.TEACHER,
-                          stage=Stage.KINDERGARTEN, opens_at=taipei(2024, 9, 2),
-                          closes_at=taipei(2024, 9, 27, 17)))
+    db.session.add(
+        Window(
+            cycle_id=world["cycle"].id,
+            plan_kind=PlanKind.TEACHER,
+            stage=Stage.KINDERGARTEN,
+            opens_at=taipei(2024, 9, 2),
+            closes_at=taipei(2024, 9, 27, 17),
+        )
+    )
     db.session.commit()
     assert teacher.post("/teacher/plan", data=teacher_form(0)).status_code == 303
 
 
-@pytest.mark.parametrize(("path", "who"), [
-    ("/school/plan", "teacher"),
-    ("/school/plan", "roster_only"),
-    ("/teacher/plan", "account"),
-])
+@pytest.mark.parametrize(
+    ("path", "who"),
+    [
+        ("/school/plan", "teacher"),
+        ("/school/plan", "roster_only"),
+        ("/teacher/plan", "account"),
+    ],
+)
 def test_plan_pages_refuse_the_wrong_user(client, factory, clock, path, who):
     world = setup_113(factory)
     school = world["schools"][Stage.ELEMENTARY]
@@ -373,8 +418,16 @@ def test_plan_pages_refuse_the_wrong_user(client, factory, clock, path, who):
     assert client.post(path, data={"version": "0"}).status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/school/plan", "/school/plan/autosave", "/teacher/plan",
-                                  "/teacher/plan/autosave", "/teacher/plan/reopen"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/school/plan",
+        "/school/plan/autosave",
+        "/teacher/plan",
+        "/teacher/plan/autosave",
+        "/teacher/plan/reopen",
+    ],
+)
 def test_anonymous_writes_are_sent_to_sign_in(client, path):
     response = client.post(path, data={})
     assert response.status_code == 303

@@ -62,8 +62,7 @@ class PlanContext:
         if self.window is None:
             return False
         if self.school.stage == Stage.KINDERGARTEN:
-            return (self.kind == PlanKind.TEACHER
-                    and self.cycle.kindergarten_teachers_take_part)
+            return self.kind == PlanKind.TEACHER and self.cycle.kindergarten_teachers_take_part
         return True
 
     @property
@@ -168,16 +167,23 @@ def load_school_context(school_id: int, year: int | None = None) -> PlanContext 
     kind = PlanKind.SCHOOL
     cycle_filter = Cycle.academic_year == year if year else Cycle.id == _current_cycle_id()
     stmt = (
-        select(Cycle, School, Window, _extension_until(kind, School.id), SchoolPlan,
-               Questionnaire)
+        select(Cycle, School, Window, _extension_until(kind, School.id), SchoolPlan, Questionnaire)
         .select_from(Cycle)
         .join(School, School.id == school_id)
-        .outerjoin(Window, and_(Window.cycle_id == Cycle.id, Window.plan_kind == kind,
-                                Window.stage == School.stage))
-        .outerjoin(SchoolPlan, and_(SchoolPlan.cycle_id == Cycle.id,
-                                    SchoolPlan.school_id == School.id))
-        .outerjoin(Questionnaire, Questionnaire.id == func.coalesce(
-            SchoolPlan.questionnaire_id, _latest_questionnaire_id(kind)))
+        .outerjoin(
+            Window,
+            and_(
+                Window.cycle_id == Cycle.id, Window.plan_kind == kind, Window.stage == School.stage
+            ),
+        )
+        .outerjoin(
+            SchoolPlan, and_(SchoolPlan.cycle_id == Cycle.id, SchoolPlan.school_id == School.id)
+        )
+        .outerjoin(
+            Questionnaire,
+            Questionnaire.id
+            == func.coalesce(SchoolPlan.questionnaire_id, _latest_questionnaire_id(kind)),
+        )
         .where(cycle_filter)
     )
     row = db.session.execute(stmt).first()
@@ -192,34 +198,55 @@ def load_teacher_context(teacher: Teacher, year: int | None = None) -> PlanConte
     kind = PlanKind.TEACHER
     cycle_filter = Cycle.academic_year == year if year else Cycle.id == _current_cycle_id()
     stmt = (
-        select(Cycle, RosterSnapshot, School, Window,
-               _extension_until(kind, School.id, teacher.id), TeacherPlan, Questionnaire)
+        select(
+            Cycle,
+            RosterSnapshot,
+            School,
+            Window,
+            _extension_until(kind, School.id, teacher.id),
+            TeacherPlan,
+            Questionnaire,
+        )
         .select_from(Cycle)
-        .join(RosterSnapshot, and_(RosterSnapshot.cycle_id == Cycle.id,
-                                   RosterSnapshot.teacher_id == teacher.id))
+        .join(
+            RosterSnapshot,
+            and_(RosterSnapshot.cycle_id == Cycle.id, RosterSnapshot.teacher_id == teacher.id),
+        )
         .join(School, School.id == RosterSnapshot.school_id)
-        .outerjoin(Window, and_(Window.cycle_id == Cycle.id, Window.plan_kind == kind,
-                                Window.stage == School.stage))
-        .outerjoin(TeacherPlan, and_(TeacherPlan.cycle_id == Cycle.id,
-                                     TeacherPlan.teacher_id == teacher.id))
-        .outerjoin(Questionnaire, Questionnaire.id == func.coalesce(
-            TeacherPlan.questionnaire_id, _latest_questionnaire_id(kind)))
+        .outerjoin(
+            Window,
+            and_(
+                Window.cycle_id == Cycle.id, Window.plan_kind == kind, Window.stage == School.stage
+            ),
+        )
+        .outerjoin(
+            TeacherPlan,
+            and_(TeacherPlan.cycle_id == Cycle.id, TeacherPlan.teacher_id == teacher.id),
+        )
+        .outerjoin(
+            Questionnaire,
+            Questionnaire.id
+            == func.coalesce(TeacherPlan.questionnaire_id, _latest_questionnaire_id(kind)),
+        )
         .where(cycle_filter)
     )
     row = db.session.execute(stmt).first()
     if row is None:
         return None
     cycle, snapshot, school, window, until, plan, questionnaire = row
-    return PlanContext(kind, cycle, school, window, until, plan, questionnaire,
-                       teacher=teacher, snapshot=snapshot)
+    return PlanContext(
+        kind, cycle, school, window, until, plan, questionnaire, teacher=teacher, snapshot=snapshot
+    )
 
 
 def submitted_school_plan(cycle_id: int, school_id: int) -> SchoolPlan | None:
     """The school's plan if it has been submitted (what teachers may see and adopt)."""
     return db.session.scalar(
-        select(SchoolPlan).where(SchoolPlan.cycle_id == cycle_id,
-                                 SchoolPlan.school_id == school_id,
-                                 SchoolPlan.status == PlanStatus.SUBMITTED)
+        select(SchoolPlan).where(
+            SchoolPlan.cycle_id == cycle_id,
+            SchoolPlan.school_id == school_id,
+            SchoolPlan.status == PlanStatus.SUBMITTED,
+        )
     )
 
 
@@ -251,20 +278,23 @@ def _conflict(ctx: PlanContext) -> VersionConflict:
         current = db.session.get(model, ctx.plan.id, populate_existing=True)
     else:
         where = [model.cycle_id == ctx.cycle.id]
-        where.append(model.teacher_id == ctx.teacher.id if ctx.kind == PlanKind.TEACHER
-                     else model.school_id == ctx.school.id)
+        where.append(
+            model.teacher_id == ctx.teacher.id
+            if ctx.kind == PlanKind.TEACHER
+            else model.school_id == ctx.school.id
+        )
         current = db.session.scalar(select(model).where(*where))
     who = current.updated_by if current else ""
     when = timeutil.roc_datetime(current.updated_at) if current else ""
+    version = current.version if current else "?"
     return VersionConflict(
-        f"這份規劃已在您開啟後被更新（{who}，{when}，第 {current.version if current else '?'} 版）。"
+        f"這份規劃已在您開啟後被更新（{who}，{when}，第 {version} 版）。"
         "您這次的變更尚未儲存：請對照下方最新內容，確認後再儲存。",
         current,
     )
 
 
-def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any],
-           actor_name: str) -> int:
+def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], actor_name: str) -> int:
     """Insert the plan (first save) or update it if still at `expected_version`."""
     model = PLAN_MODELS[ctx.kind]
     moment = ctx.moment
@@ -272,9 +302,14 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any],
     if ctx.plan is None:
         if expected_version != 0:
             raise _conflict(ctx)
-        row = {"cycle_id": ctx.cycle.id, "school_id": ctx.school.id,
-               "questionnaire_id": ctx.questionnaire.id, "version": 1,
-               "status": PlanStatus.DRAFT, **values}
+        row = {
+            "cycle_id": ctx.cycle.id,
+            "school_id": ctx.school.id,
+            "questionnaire_id": ctx.questionnaire.id,
+            "version": 1,
+            "status": PlanStatus.DRAFT,
+            **values,
+        }
         if ctx.kind == PlanKind.TEACHER:
             row["teacher_id"] = ctx.teacher.id
         try:
@@ -299,26 +334,33 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any],
 
 def _audit(ctx: PlanContext, action: str, version: int) -> None:
     table = "school_plan" if ctx.kind == PlanKind.SCHOOL else "teacher_plan"
-    audit.record(action, table, ctx.plan.id if ctx.plan else "new",
-                 after={"version": version, "cycle": ctx.cycle.academic_year})
+    audit.record(
+        action,
+        table,
+        ctx.plan.id if ctx.plan else "new",
+        after={"version": version, "cycle": ctx.cycle.academic_year},
+    )
 
 
-def save_draft(ctx: PlanContext, answers: dict[str, Any], expected_version: int,
-               actor_name: str) -> int:
+def save_draft(
+    ctx: PlanContext, answers: dict[str, Any], expected_version: int, actor_name: str
+) -> int:
     """Save a draft if the window is open, the answers are well-formed and nobody else
     saved in between; return the new version."""
     _require_open(ctx)
     errors = engine.validate(ctx.definition, answers, final=False)
     if errors:
         raise InvalidAnswers(errors)
-    version = _write(ctx, expected_version,
-                     {"answers": answers, "status": PlanStatus.DRAFT}, actor_name)
+    version = _write(
+        ctx, expected_version, {"answers": answers, "status": PlanStatus.DRAFT}, actor_name
+    )
     _audit(ctx, "plan.save", version)
     return version
 
 
-def submit(ctx: PlanContext, answers: dict[str, Any], expected_version: int,
-           actor_name: str) -> int:
+def submit(
+    ctx: PlanContext, answers: dict[str, Any], expected_version: int, actor_name: str
+) -> int:
     """Validate everything, store the plan as submitted and keep this version."""
     _require_open(ctx)
     errors = engine.validate(ctx.definition, answers, final=True)
@@ -326,21 +368,37 @@ def submit(ctx: PlanContext, answers: dict[str, Any], expected_version: int,
         raise InvalidAnswers(errors)
     answers = engine.clean(ctx.definition, answers)
     try:
-        version = _write(ctx, expected_version, {
-            "answers": answers, "status": PlanStatus.SUBMITTED, "submitted_at": ctx.moment,
-        }, actor_name)
+        version = _write(
+            ctx,
+            expected_version,
+            {
+                "answers": answers,
+                "status": PlanStatus.SUBMITTED,
+                "submitted_at": ctx.moment,
+            },
+            actor_name,
+        )
     except VersionConflict as conflict:
         # The same submission arriving twice (double click, two tabs): one submission.
         current = conflict.current
-        if (current is not None and current.status == PlanStatus.SUBMITTED
-                and current.answers == answers):
+        if (
+            current is not None
+            and current.status == PlanStatus.SUBMITTED
+            and current.answers == answers
+        ):
             ctx.plan = current
             return current.version
         raise
-    db.session.execute(insert(PlanVersion).values(
-        plan_kind=ctx.kind, plan_id=ctx.plan.id, version=version, answers=answers,
-        submitted_at=ctx.moment, submitted_by=actor_name,
-    ))
+    db.session.execute(
+        insert(PlanVersion).values(
+            plan_kind=ctx.kind,
+            plan_id=ctx.plan.id,
+            version=version,
+            answers=answers,
+            submitted_at=ctx.moment,
+            submitted_by=actor_name,
+        )
+    )
     _audit(ctx, "plan.submit", version)
     return version
 

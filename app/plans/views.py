@@ -29,10 +29,17 @@ def expected_version(form: MultiDict[str, str]) -> int:
     return int(raw)
 
 
-def render_plan(ctx: PlanContext, page: str, *, answers: dict[str, Any] | None = None,
-                errors: dict[str, str] | None = None, problem: str | None = None,
-                conflict: VersionConflict | None = None, status: int = 200,
-                **extra: Any) -> Response:
+def render_plan(
+    ctx: PlanContext,
+    page: str,
+    *,
+    answers: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+    conflict: VersionConflict | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
     """Render the plan page (or its form partial for htmx) with what the user typed."""
     readonly = (not ctx.state.is_open) or (
         ctx.plan is not None and ctx.plan.status == PlanStatus.SUBMITTED and answers is None
@@ -46,15 +53,31 @@ def render_plan(ctx: PlanContext, page: str, *, answers: dict[str, Any] | None =
         # The next save is a deliberate choice made after seeing the other change.
         version = conflict.current.version
     return htmx.render(
-        page, "plans/_form.html", status=status, ctx=ctx, answers=shown,
-        errors=errors or {}, problem=problem, readonly=readonly, version=version,
-        other=other, summary=engine.summarise(ctx.definition, shown, facts=ctx.facts),
+        page,
+        "plans/_form.html",
+        status=status,
+        ctx=ctx,
+        answers=shown,
+        errors=errors or {},
+        problem=problem,
+        readonly=readonly,
+        version=version,
+        other=other,
+        summary=engine.summarise(ctx.definition, shown, facts=ctx.facts),
         **extra,
     )
 
 
-def handle_post(ctx: PlanContext, page: str, actor_name: str, *, self_url: str,
-                after_submit: Any = None, adopt: Any = None, **extra: Any) -> Response:
+def handle_post(
+    ctx: PlanContext,
+    page: str,
+    actor_name: str,
+    *,
+    self_url: str,
+    after_submit: Any = None,
+    adopt: Any = None,
+    **extra: Any,
+) -> Response:
     """Apply one POST of the plan form: save, submit, add/remove a row, or adopt rows."""
     form = request.form
     action = form.get("action", "save")[:200]
@@ -74,16 +97,29 @@ def handle_post(ctx: PlanContext, page: str, actor_name: str, *, self_url: str,
         db.session.commit()
     except InvalidAnswers as refused:
         db.session.rollback()
-        return render_plan(ctx, page, answers=answers, errors=refused.errors,
-                           problem=refused.message, status=422, **extra)
+        return render_plan(
+            ctx,
+            page,
+            answers=answers,
+            errors=refused.errors,
+            problem=refused.message,
+            status=422,
+            **extra,
+        )
     except VersionConflict as refused:
         db.session.rollback()
-        return render_plan(ctx, page, answers=answers, problem=refused.message,
-                           conflict=refused, status=409, **extra)
+        return render_plan(
+            ctx,
+            page,
+            answers=answers,
+            problem=refused.message,
+            conflict=refused,
+            status=409,
+            **extra,
+        )
     except PlanRefused as refused:
         db.session.rollback()
-        return render_plan(ctx, page, answers=answers, problem=refused.message, status=409,
-                           **extra)
+        return render_plan(ctx, page, answers=answers, problem=refused.message, status=409, **extra)
     if action == "submit" and after_submit is not None:
         after_submit(ctx)
     if action.startswith(("add_row:", "remove_row:", "adopt:")):
@@ -107,8 +143,9 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
     except InvalidAnswers as refused:
         db.session.rollback()
         kind = "error"
-        message = (f"尚未自動儲存：有 {len(refused.errors)} 個欄位需要修正，"
-                   "請按「儲存草稿」查看說明。")
+        message = (
+            f"尚未自動儲存：有 {len(refused.errors)} 個欄位需要修正，請按「儲存草稿」查看說明。"
+        )
     except VersionConflict:
         db.session.rollback()
         kind = "error"
@@ -117,21 +154,24 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
         db.session.rollback()
         kind = "error"
         message = "尚未自動儲存：" + refused.message
-    response = Response(render_template("plans/_status.html", version=saved,
-                                        message=message, kind=kind))
+    response = Response(
+        render_template("plans/_status.html", version=saved, message=message, kind=kind)
+    )
     response.headers["Vary"] = "HX-Request"
     return response
 
 
-def handle_reopen(ctx: PlanContext, page: str, actor_name: str, *, self_url: str,
-                  **extra: Any) -> Response:
+def handle_reopen(
+    ctx: PlanContext, page: str, actor_name: str, *, self_url: str, **extra: Any
+) -> Response:
     try:
         services.reopen(ctx, expected_version(request.form), actor_name)
         db.session.commit()
     except VersionConflict as refused:
         db.session.rollback()
-        return render_plan(ctx, page, problem=refused.message, conflict=refused, status=409,
-                           **extra)
+        return render_plan(
+            ctx, page, problem=refused.message, conflict=refused, status=409, **extra
+        )
     except PlanRefused as refused:
         db.session.rollback()
         return render_plan(ctx, page, problem=refused.message, status=409, **extra)

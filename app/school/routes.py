@@ -33,9 +33,15 @@ def dashboard():
         ctx = services.load_school_context(account.school_id)
     types = [ACCOUNT_TYPE_LABELS[t] for t in sorted(account.types)]
     may_plan = account.kind == AccountKind.SCHOOL and account.has_type(*PLANNERS)
-    return render_template("school/dashboard.html", account=account, cycle=cycle,
-                           ctx=ctx, state=ctx.state if ctx else None, type_labels=types,
-                           may_plan=may_plan)
+    return render_template(
+        "school/dashboard.html",
+        account=account,
+        cycle=cycle,
+        ctx=ctx,
+        state=ctx.state if ctx else None,
+        type_labels=types,
+        may_plan=may_plan,
+    )
 
 
 def _planner_context() -> tuple[BusinessAccount, PlanContext]:
@@ -50,8 +56,13 @@ def _planner_context() -> tuple[BusinessAccount, PlanContext]:
 
 
 def _extra() -> dict:
-    return {"urls": {"self": url_for("school.plan"), "autosave": url_for("school.autosave"),
-                     "reopen": url_for("school.reopen_plan")}}
+    return {
+        "urls": {
+            "self": url_for("school.plan"),
+            "autosave": url_for("school.autosave"),
+            "reopen": url_for("school.reopen_plan"),
+        }
+    }
 
 
 @bp.route("/plan", methods=["GET", "POST"])
@@ -60,8 +71,14 @@ def plan():
     account, ctx = _planner_context()
     if request.method == "GET":
         return render_plan(ctx, PAGE, **_extra())
-    return handle_post(ctx, PAGE, _actor(account), self_url=url_for("school.plan"),
-                       after_submit=_after_submit, **_extra())
+    return handle_post(
+        ctx,
+        PAGE,
+        _actor(account),
+        self_url=url_for("school.plan"),
+        after_submit=_after_submit,
+        **_extra(),
+    )
 
 
 @bp.post("/plan/autosave")
@@ -75,8 +92,7 @@ def autosave():
 @account_required(AccountKind.SCHOOL)
 def reopen_plan():
     account, ctx = _planner_context()
-    return handle_reopen(ctx, PAGE, _actor(account), self_url=url_for("school.plan"),
-                         **_extra())
+    return handle_reopen(ctx, PAGE, _actor(account), self_url=url_for("school.plan"), **_extra())
 
 
 def _after_submit(ctx: PlanContext) -> None:

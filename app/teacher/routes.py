@@ -34,8 +34,9 @@ def dashboard():
     if cycle is not None and school is not None:
         state = state_for(cycle, PlanKind.TEACHER, school, teacher)
     ctx = services.load_teacher_context(teacher) if cycle else None
-    return render_template("teacher/dashboard.html", teacher=teacher, school=school,
-                           cycle=cycle, state=state, ctx=ctx)
+    return render_template(
+        "teacher/dashboard.html", teacher=teacher, school=school, cycle=cycle, state=state, ctx=ctx
+    )
 
 
 def _context_or_explain(teacher: Teacher) -> PlanContext:
@@ -45,7 +46,7 @@ def _context_or_explain(teacher: Teacher) -> PlanContext:
     return ctx
 
 
-def _not_in_snapshot(teacher: Teacher):  # noqa: ANN202 - a response
+def _not_in_snapshot(teacher: Teacher):
     from flask import make_response
 
     cycle = current_cycle()
@@ -59,28 +60,33 @@ def _school_plan_rows(ctx: PlanContext) -> dict | None:
     plan = services.submitted_school_plan(ctx.cycle.id, ctx.school.id)
     if plan is None:
         return None
-    rows = list(engine.iter_rows(plan.questionnaire.definition, plan.answers,
-                                 engine.ACTIVITIES))
+    rows = list(engine.iter_rows(plan.questionnaire.definition, plan.answers, engine.ACTIVITIES))
     summary = engine.summarise(plan.questionnaire.definition, plan.answers)
-    activities = next((q for s in summary for q in s["questions"]
-                       if q["code"] == engine.ACTIVITIES), None)
+    activities = next(
+        (q for s in summary for q in s["questions"] if q["code"] == engine.ACTIVITIES), None
+    )
     return {"plan": plan, "rows": rows, "summary": summary, "activities": activities}
 
 
 def _extra(ctx: PlanContext) -> dict:
-    return {"school_plan": _school_plan_rows(ctx), "urls": {
-        "self": url_for("teacher.plan"), "autosave": url_for("teacher.autosave"),
-        "reopen": url_for("teacher.reopen_plan"),
-    }}
+    return {
+        "school_plan": _school_plan_rows(ctx),
+        "urls": {
+            "self": url_for("teacher.plan"),
+            "autosave": url_for("teacher.autosave"),
+            "reopen": url_for("teacher.reopen_plan"),
+        },
+    }
 
 
-def _adopter(ctx: PlanContext):  # noqa: ANN202
+def _adopter(ctx: PlanContext):
     def adopt(answers: dict, raw: str) -> dict:
         school = services.submitted_school_plan(ctx.cycle.id, ctx.school.id)
         if school is None or not raw.isdigit() or len(raw) > 4:
             return answers
-        return engine.adopt_rows(school.questionnaire.definition, school.answers,
-                                 ctx.definition, answers, [int(raw)])
+        return engine.adopt_rows(
+            school.questionnaire.definition, school.answers, ctx.definition, answers, [int(raw)]
+        )
 
     return adopt
 
@@ -94,8 +100,15 @@ def plan():
     ctx = _context_or_explain(teacher)
     if request.method == "GET":
         return render_plan(ctx, PAGE, **_extra(ctx))
-    return handle_post(ctx, PAGE, _actor(teacher), self_url=url_for("teacher.plan"),
-                       after_submit=_after_submit, adopt=_adopter(ctx), **_extra(ctx))
+    return handle_post(
+        ctx,
+        PAGE,
+        _actor(teacher),
+        self_url=url_for("teacher.plan"),
+        after_submit=_after_submit,
+        adopt=_adopter(ctx),
+        **_extra(ctx),
+    )
 
 
 @bp.post("/plan/autosave")
@@ -111,8 +124,9 @@ def autosave():
 def reopen_plan():
     teacher = _teacher()
     ctx = _context_or_explain(teacher)
-    return handle_reopen(ctx, PAGE, _actor(teacher), self_url=url_for("teacher.plan"),
-                         **_extra(ctx))
+    return handle_reopen(
+        ctx, PAGE, _actor(teacher), self_url=url_for("teacher.plan"), **_extra(ctx)
+    )
 
 
 def _after_submit(ctx: PlanContext) -> None:

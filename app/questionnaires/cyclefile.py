@@ -1,0 +1,878 @@
+"""Cycle files: one YAML file per academic year with its schedule and questionnaires.
+
+``load_cycle_file`` reads and checks a whole file and either returns a
+``CycleSpec`` or raises ``CycleFileError`` listing every problem found (file,
+path inside it, what is wrong, in zh-TW). Nothing is half-accepted.
+
+Times are Asia/Taipei wall clock: ``2024-08-23 17:00``; a file may also say
+``today+5d 17:00`` (resolved against the ``today`` argument, for the demo).
+
+The questionnaire of each plan is normalised into plain JSON data: option
+lists are inlined into each question (``options``), the list name is kept in
+``option_list`` so reports can compare answers across schools and years;
+defaults are filled in; ``fingerprint`` is the sha256 of the canonical JSON
+without ``version``, so an importer can tell a changed definition from the same.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from app import timeutil
+from app.questionnaires.engine import ADOPTED_FROM, KNOWN_FACTS, ROW_FIELD_TYPES
+
+STAGES: dict[str, dict[str, str]] = {
+    "E": {"zh": "國小", "en": "Elementary school"},
+    "J": {"zh": "國中", "en": "Junior high school"},
+    "S": {"zh": "高中", "en": "Senior high school"},
+    "V": {"zh": "高職", "en": "Vocational high school"},
+    "X": {"zh": "特殊教育學校", "en": "Special education school"},
+    "K": {"zh": "幼兒園", "en": "Kindergarten"},
+}
+PLAN_KINDS = ("school", "teacher")
+PLAN_NAMES = {"school": "學校本位進修規劃", "teacher": "教師自我專業進修規劃"}
+STATUSES = ("draft", "published", "closed")
+QUESTION_TYPES = (
+    "text",
+    "long_text",
+    "number",
+    "single",
+    "multiple",
+    "date",
+    "rows",
+    "fact",
+    "ranking",
+)
+TEXT_FORMATS = ("email", "phone")
+AUTOCOMPLETE = ("name", "email", "tel", "organization", "organization-title")
+MAX_ROWS_LIMIT = 200
+MAX_RANKS = 10
+
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_OPTION_CODE = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
+_ABSOLUTE = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
+)
+_RELATIVE = re.compile(r"today(?:([+-])([0-9]{1,4})d)?\s+([0-9]{1,2}):([0-9]{2})")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+_COMMON_KEYS = {"code", "type", "label", "help", "required", "show_if"}
+_TYPE_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    # type: (required keys besides code/type/label, optional keys)
+    "text": (set(), {"max_length", "format", "autocomplete"}),
+    "long_text": (set(), {"max_length"}),
+    "number": (set(), {"min", "max", "integer", "step", "unit"}),
+    "single": ({"options"}, set()),
+    "multiple": ({"options"}, {"min", "max"}),
+    "date": (set(), set()),
+    "rows": ({"fields"}, {"min_rows", "max_rows"}),
+    "fact": ({"fact"}, set()),
+    "ranking": ({"options", "ranks"}, {"min"}),
+}
+
+
+class CycleFileError(ValueError):
+    """A cycle or questionnaire file was refused; ``messages`` lists every problem."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("\n".join(self.messages))
+
+
+class Window(NamedTuple):
+    opens_at: datetime
+    closes_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    overall_opens_at: datetime
+    overall_closes_at: datetime
+    windows: dict[str, Window]
+    questionnaire: dict
+    questionnaire_source: str = ""
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return tuple(self.windows)
+
+
+@dataclass(frozen=True)
+class CycleSpec:
+    academic_year: int
+    name: str
+    status: str
+    roster_cutoff: datetime
+    kindergarten_teachers_take_part: bool
+    contact: dict
+    plans: dict[str, PlanSpec]
+    source: str = ""
+
+    def window_for(self, plan_kind: str, stage: str) -> Window | None:
+        """Return the window of a plan kind for a stage, None if it takes no part."""
+        plan = self.plans.get(plan_kind)
+        return plan.windows.get(stage) if plan else None
+
+
+# --- YAML ---------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML as people expect it: times stay text, only true/false are booleans,
+    and a key written twice in one mapping is an error (a typo, not an override)."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(
+                    key_node, yaml.ScalarNode
+                ):
+                    continue
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"重複的鍵「{key_node.value}」", key_node.start_mark
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _read_yaml(path: Path) -> Any:
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CycleFileError([f"{name}: 找不到檔案"]) from None
+    except UnicodeDecodeError:
+        raise CycleFileError([f"{name}: 檔案須為 UTF-8 編碼"]) from None
+    except OSError as exc:
+        raise CycleFileError([f"{name}: 無法讀取檔案（{exc.strerror}）"]) from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 欄" if mark else "（位置不明）"
+        raise CycleFileError([f"{name}: {where}: YAML 語法錯誤：{exc.problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise CycleFileError([f"{name}: YAML 語法錯誤：{exc}"]) from None
+
+
+# --- checking -------------------------------------------------------------------------
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _show(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def fingerprint(definition: Mapping) -> str:
+    """Return the sha256 of a definition's canonical JSON, ignoring its version."""
+    body = {k: v for k, v in definition.items() if k not in ("version", "fingerprint")}
+    return hashlib.sha256(_canonical(body).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Reader:
+    """Checks values of one file and collects messages instead of stopping."""
+
+    file: str
+    errors: list[str]
+    today: date
+    base_dir: Path | None = None
+
+    def error(self, path: str, text: str) -> None:
+        self.errors.append(f"{self.file}: {path or '（檔案根層）'}: {text}")
+
+    def mapping(
+        self,
+        value: Any,
+        path: str,
+        required: set[str] | tuple = (),
+        optional: set[str] | tuple = (),
+    ) -> dict | None:
+        if not isinstance(value, dict):
+            self.error(path, "須為對應表（key: value）")
+            return None
+        allowed = set(required) | set(optional)
+        for key in value:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = (
+                f"，是否為「{close[0]}」？" if close else f"（可用：{', '.join(sorted(allowed))}）"
+            )
+            self.error(_join(path, str(key)), f"未知的欄位{hint}")
+        for key in sorted(set(required) - set(value)):
+            self.error(_join(path, key), "缺少必要欄位")
+        return value
+
+    def string(self, value: Any, path: str, *, pattern: re.Pattern | None = None) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            self.error(path, "須為非空白的文字")
+            return None
+        if pattern and not pattern.fullmatch(value):
+            self.error(path, f"代碼「{value}」格式不正確（須為小寫英文字母開頭，只含 a-z、0-9、_）")
+            return None
+        return value.strip()
+
+    def integer(self, value: Any, path: str, low: int, high: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(path, "須為整數")
+            return None
+        if not low <= value <= high:
+            self.error(path, f"須介於 {low} 到 {high} 之間")
+            return None
+        return value
+
+    def number(self, value: Any, path: str) -> int | float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.error(path, "須為數字")
+            return None
+        if not math.isfinite(value):
+            self.error(path, "須為有限的數字")
+            return None
+        return value
+
+    def boolean(self, value: Any, path: str) -> bool | None:
+        if not isinstance(value, bool):
+            self.error(path, "須為 true 或 false")
+            return None
+        return value
+
+    def choice(self, value: Any, path: str, allowed: tuple[str, ...]) -> str | None:
+        if value not in allowed:
+            self.error(path, f"須為 {'、'.join(allowed)} 之一")
+            return None
+        return value
+
+    def text_pair(self, value: Any, path: str) -> dict | None:
+        data = self.mapping(value, path, required={"zh", "en"})
+        if data is None:
+            return None
+        zh = self.string(data.get("zh"), _join(path, "zh")) if "zh" in data else None
+        en = self.string(data.get("en"), _join(path, "en")) if "en" in data else None
+        return {"zh": zh, "en": en} if zh and en else None
+
+    def moment(self, value: Any, path: str) -> datetime | None:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                return value.replace(tzinfo=timeutil.TAIPEI)
+            return value.astimezone(timeutil.TAIPEI)
+        text = value.strip() if isinstance(value, str) else ""
+        absolute, relative = _ABSOLUTE.fullmatch(text), _RELATIVE.fullmatch(text)
+        try:
+            if absolute:
+                parts = [int(p) for p in absolute.groups(default="0")]
+                return datetime(*parts, tzinfo=timeutil.TAIPEI)
+            if relative:
+                sign, days, hour, minute = relative.groups(default="0")
+                offset = int(days) if sign != "-" else -int(days)
+                day = self.today + timedelta(days=offset)
+                return datetime.combine(day, time(int(hour), int(minute)), timeutil.TAIPEI)
+        except ValueError:
+            self.error(path, f"「{text}」不是有效的日期時間")
+            return None
+        self.error(path, "時間格式應為 YYYY-MM-DD HH:MM（臺北時間）或 today+Nd HH:MM")
+        return None
+
+    def period(self, value: Any, path: str) -> Window | None:
+        data = self.mapping(value, path, required={"opens_at", "closes_at"})
+        if data is None:
+            return None
+        opens_at = (
+            self.moment(data["opens_at"], _join(path, "opens_at")) if "opens_at" in data else None
+        )
+        closes_at = (
+            self.moment(data["closes_at"], _join(path, "closes_at"))
+            if "closes_at" in data
+            else None
+        )
+        if opens_at is None or closes_at is None:
+            return None
+        if closes_at <= opens_at:
+            self.error(_join(path, "closes_at"), "截止時間須晚於開始時間")
+            return None
+        return Window(opens_at, closes_at)
+
+
+# --- option lists and questionnaires ------------------------------------------------------
+
+
+def _option_list(reader: _Reader, value: Any, path: str) -> list[dict] | None:
+    if not isinstance(value, list) or not value:
+        reader.error(path, "須為至少一個選項的清單")
+        return None
+    options, codes, ok = [], set(), True
+    for i, raw in enumerate(value):
+        item_path = _join(path, i)
+        data = reader.mapping(raw, item_path, required={"code", "label"})
+        if data is None or not {"code", "label"} <= set(data):
+            ok = False
+            continue
+        code = data["code"]
+        if not isinstance(code, str) or not _OPTION_CODE.fullmatch(code):
+            reader.error(
+                _join(item_path, "code"),
+                f"選項代碼「{code}」格式不正確（只含小寫英文字母、數字、_，最長 40 字）",
+            )
+            ok = False
+        elif code in codes:
+            reader.error(_join(item_path, "code"), f"選項代碼重複「{code}」")
+            ok = False
+        else:
+            codes.add(code)
+        label = reader.text_pair(data["label"], _join(item_path, "label"))
+        ok = ok and label is not None
+        options.append({"code": code, "label": label})
+    return options if ok else None
+
+
+def _option_lists(reader: _Reader, value: Any, path: str) -> dict[str, list[dict] | None]:
+    if not isinstance(value, dict):
+        reader.error(path, "須為對應表（清單名稱: 選項）")
+        return {}
+    lists = {}
+    for name, raw in value.items():
+        if not isinstance(name, str) or not _CODE.fullmatch(name):
+            reader.error(_join(path, str(name)), "選項清單名稱格式不正確（小寫英文字母開頭）")
+            continue
+        # A broken list is kept as None: questions using it then stay quiet
+        # instead of repeating "not found" for a list already reported.
+        lists[name] = _option_list(reader, raw, _join(path, name))
+    return lists
+
+
+@dataclass
+class _QuestionnaireBuilder:
+    reader: _Reader
+    lists: dict[str, list[dict] | None]
+    earlier: dict[str, dict] = field(default_factory=dict)
+    codes: set[str] = field(default_factory=set)
+
+    def build(self, raw: Any, path: str, shared_lists: Mapping[str, list[dict]]) -> dict | None:
+        reader = self.reader
+        before = len(reader.errors)
+        data = reader.mapping(
+            raw, path, required={"version", "sections"}, optional={"title", "option_lists"}
+        )
+        if data is None:
+            return None
+        version = (
+            reader.integer(data["version"], _join(path, "version"), 1, 10**6)
+            if "version" in data
+            else None
+        )
+        title = reader.text_pair(data["title"], _join(path, "title")) if "title" in data else None
+        self.lists = dict(shared_lists)
+        if "option_lists" in data:
+            own = _option_lists(reader, data["option_lists"], _join(path, "option_lists"))
+            for name in own:
+                if name in shared_lists:
+                    reader.error(_join(_join(path, "option_lists"), name), "與週期檔的選項清單同名")
+            self.lists.update(own)
+        sections = self.sections(data.get("sections"), _join(path, "sections"))
+        if len(reader.errors) > before or version is None:
+            return None
+        definition = {"version": version, "title": title, "sections": sections}
+        definition["fingerprint"] = fingerprint(definition)
+        return definition
+
+    def sections(self, value: Any, path: str) -> list[dict]:
+        reader = self.reader
+        if not isinstance(value, list) or not value:
+            reader.error(path, "須為至少一個段落的清單")
+            return []
+        sections, codes = [], set()
+        for i, raw in enumerate(value):
+            section_path = _join(path, i)
+            data = reader.mapping(
+                raw, section_path, required={"code", "title", "questions"}, optional={"description"}
+            )
+            if data is None:
+                continue
+            code = reader.string(data.get("code"), _join(section_path, "code"), pattern=_CODE)
+            if code and code in codes:
+                reader.error(_join(section_path, "code"), f"段落代碼重複「{code}」")
+            codes.add(code)
+            title = reader.text_pair(data.get("title"), _join(section_path, "title"))
+            description = None
+            if "description" in data:
+                description = reader.text_pair(
+                    data["description"], _join(section_path, "description")
+                )
+            questions = []
+            raw_questions = data.get("questions")
+            questions_path = _join(section_path, "questions")
+            if not isinstance(raw_questions, list) or not raw_questions:
+                reader.error(questions_path, "須為至少一題的清單")
+                raw_questions = []
+            for j, raw_question in enumerate(raw_questions):
+                question = self.question(raw_question, _join(questions_path, j), in_rows=False)
+                if question is not None:
+                    questions.append(question)
+            sections.append(
+                {"code": code, "title": title, "description": description, "questions": questions}
+            )
+        return sections
+
+    def question(self, raw: Any, path: str, *, in_rows: bool) -> dict | None:
+        reader = self.reader
+        if not isinstance(raw, dict):
+            reader.error(path, "須為對應表（key: value）")
+            return None
+        kind = raw.get("type")
+        allowed_types = sorted(ROW_FIELD_TYPES) if in_rows else QUESTION_TYPES
+        if kind not in allowed_types:
+            known = ", ".join(allowed_types)
+            if kind is None:
+                problem = "缺少必要欄位"
+            elif kind in QUESTION_TYPES:
+                problem = f"列內欄位不可使用題型「{kind}」（可用：{known}）"
+            else:
+                problem = f"不明的題型「{kind}」（可用：{known}）"
+            reader.error(_join(path, "type"), problem)
+            return None
+        extra_required, extra_optional = _TYPE_KEYS[kind]
+        optional = (_COMMON_KEYS - {"code", "type", "label"}) | extra_optional
+        if in_rows:
+            optional -= {"show_if"}
+        if kind == "fact":
+            optional -= {"required"}
+        data = reader.mapping(
+            raw, path, required={"code", "type", "label"} | extra_required, optional=optional
+        )
+        if data is None:
+            return None
+        code = reader.string(data.get("code"), _join(path, "code"), pattern=_CODE)
+        if code and not in_rows:
+            if code in self.codes:
+                reader.error(_join(path, "code"), f"題目代碼重複「{code}」")
+            self.codes.add(code)
+        question: dict[str, Any] = {
+            "code": code,
+            "type": kind,
+            "label": reader.text_pair(data.get("label"), _join(path, "label")),
+            "help": reader.text_pair(data["help"], _join(path, "help")) if "help" in data else None,
+            "required": bool(
+                reader.boolean(data["required"], _join(path, "required"))
+                if "required" in optional and "required" in data
+                else False
+            ),
+            "show_if": self.condition(data["show_if"], _join(path, "show_if"))
+            if "show_if" in optional and "show_if" in data
+            else None,
+        }
+        getattr(self, f"_{kind}")(question, data, path)
+        if code and not in_rows:
+            self.earlier[code] = question
+        return question
+
+    # one method per type fills in its own keys and defaults
+
+    def _text(self, question: dict, data: dict, path: str, default_length: int = 200) -> None:
+        reader = self.reader
+        limit = 10000 if question["type"] == "text" else 20000
+        question["max_length"] = (
+            reader.integer(data["max_length"], _join(path, "max_length"), 1, limit)
+            if "max_length" in data
+            else default_length
+        )
+        if question["type"] == "text":
+            question["format"] = (
+                reader.choice(data["format"], _join(path, "format"), TEXT_FORMATS)
+                if "format" in data
+                else None
+            )
+            question["autocomplete"] = (
+                reader.choice(data["autocomplete"], _join(path, "autocomplete"), AUTOCOMPLETE)
+                if "autocomplete" in data
+                else None
+            )
+
+    def _long_text(self, question: dict, data: dict, path: str) -> None:
+        self._text(question, data, path, default_length=2000)
+
+    def _number(self, question: dict, data: dict, path: str) -> None:
+        reader = self.reader
+        low = reader.number(data["min"], _join(path, "min")) if "min" in data else None
+        high = reader.number(data["max"], _join(path, "max")) if "max" in data else None
+        step = reader.number(data["step"], _join(path, "step")) if "step" in data else None
+        if step is not None and step <= 0:
+            reader.error(_join(path, "step"), "間距須大於 0")
+        integer = True
+        if "integer" in data:
+            integer = bool(reader.boolean(data["integer"], _join(path, "integer")))
+        elif step is not None and not float(step).is_integer():
+            integer = False
+        if integer:
+            for key, value in (("min", low), ("max", high), ("step", step)):
+                if value is not None and not float(value).is_integer():
+                    reader.error(_join(path, key), "整數題的上下限與間距須為整數")
+        if low is not None and high is not None and low > high:
+            reader.error(_join(path, "min"), f"下限 {low} 不可大於上限 {high}")
+        question.update(
+            {
+                "min": _tidy(low),
+                "max": _tidy(high),
+                "integer": integer,
+                "step": _tidy(step),
+                "unit": reader.text_pair(data["unit"], _join(path, "unit"))
+                if "unit" in data
+                else None,
+            }
+        )
+
+    def _options(self, question: dict, data: dict, path: str) -> list[dict]:
+        value, options_path = data.get("options"), _join(path, "options")
+        question["option_list"] = None
+        if isinstance(value, str):
+            if value not in self.lists:
+                known = ", ".join(sorted(self.lists)) or "無"
+                self.reader.error(options_path, f"找不到選項清單「{value}」（可用：{known}）")
+                options = []
+            else:
+                question["option_list"] = value
+                options = [dict(option) for option in self.lists[value] or ()]
+        else:
+            options = _option_list(self.reader, value, options_path) or []
+        question["options"] = options
+        return options
+
+    def _single(self, question: dict, data: dict, path: str) -> None:
+        self._options(question, data, path)
+
+    def _multiple(self, question: dict, data: dict, path: str) -> None:
+        reader = self.reader
+        count = len(self._options(question, data, path))
+        top = count or 1000  # no options: already reported; don't add range errors
+        high = reader.integer(data["max"], _join(path, "max"), 1, top) if "max" in data else top
+        low = reader.integer(data["min"], _join(path, "min"), 0, top) if "min" in data else 0
+        if low is not None and high is not None and low > high:
+            reader.error(_join(path, "min"), f"最少選擇數 {low} 不可大於最多選擇數 {high}")
+        low = low or 0
+        question["min"] = max(low, 1) if question["required"] else low
+        question["max"] = high
+
+    def _ranking(self, question: dict, data: dict, path: str) -> None:
+        reader = self.reader
+        count = len(self._options(question, data, path))
+        top = min(count, MAX_RANKS) if count else MAX_RANKS
+        ranks = reader.integer(data.get("ranks"), _join(path, "ranks"), 1, top) or 1
+        default = ranks if question["required"] else 0
+        low = (
+            reader.integer(data["min"], _join(path, "min"), 0, ranks) if "min" in data else default
+        )
+        low = low or 0
+        question["ranks"] = ranks
+        question["min"] = max(low, 1) if question["required"] else low
+
+    def _date(self, question: dict, data: dict, path: str) -> None:
+        return None
+
+    def _fact(self, question: dict, data: dict, path: str) -> None:
+        question["fact"] = self.reader.choice(
+            data.get("fact"), _join(path, "fact"), tuple(sorted(KNOWN_FACTS))
+        )
+
+    def _rows(self, question: dict, data: dict, path: str) -> None:
+        reader = self.reader
+        high = (
+            reader.integer(data["max_rows"], _join(path, "max_rows"), 1, MAX_ROWS_LIMIT)
+            if "max_rows" in data
+            else 50
+        )
+        low = (
+            reader.integer(data["min_rows"], _join(path, "min_rows"), 0, MAX_ROWS_LIMIT)
+            if "min_rows" in data
+            else 0
+        )
+        if low is not None and high is not None and low > high:
+            reader.error(_join(path, "min_rows"), f"最少列數 {low} 不可大於最多列數 {high}")
+        low = low or 0
+        question["min_rows"] = max(low, 1) if question["required"] else low
+        question["max_rows"] = high
+        fields, codes = [], set()
+        raw_fields, fields_path = data.get("fields"), _join(path, "fields")
+        if not isinstance(raw_fields, list) or not raw_fields:
+            reader.error(fields_path, "須為至少一個欄位的清單")
+            raw_fields = []
+        for i, raw in enumerate(raw_fields):
+            sub = self.question(raw, _join(fields_path, i), in_rows=True)
+            if sub is None:
+                continue
+            sub_path = _join(_join(fields_path, i), "code")
+            if sub["code"] == ADOPTED_FROM:
+                reader.error(sub_path, f"「{ADOPTED_FROM}」是保留的代碼")
+            elif sub["code"] and sub["code"] in codes:
+                reader.error(sub_path, f"欄位代碼重複「{sub['code']}」")
+            codes.add(sub["code"])
+            fields.append(sub)
+        question["fields"] = fields
+
+    def condition(self, value: Any, path: str) -> dict | None:
+        reader = self.reader
+        data = reader.mapping(value, path, required={"question"}, optional={"equals", "in"})
+        if data is None:
+            return None
+        if ("equals" in data) == ("in" in data):
+            reader.error(path, "須有 equals 或 in 其中之一")
+            return None
+        target_code = data.get("question")
+        target = self.earlier.get(target_code) if isinstance(target_code, str) else None
+        if target is None:
+            reader.error(
+                _join(path, "question"), f"條件引用的題目「{target_code}」不存在或不在此題之前"
+            )
+            return None
+        if target["type"] not in ("single", "multiple"):
+            reader.error(_join(path, "question"), "條件只能引用單選題或複選題")
+            return None
+        values = [data["equals"]] if "equals" in data else data["in"]
+        key_path = _join(path, "equals" if "equals" in data else "in")
+        if not isinstance(values, list) or not values:
+            reader.error(key_path, "須為至少一個選項代碼的清單")
+            return None
+        codes = {option["code"] for option in target["options"]}
+        ok = True
+        for value_code in values:
+            if not isinstance(value_code, str) or value_code not in codes:
+                reader.error(key_path, f"選項「{value_code}」不在題目「{target_code}」的選項中")
+                ok = False
+        return {"question": target_code, "values": list(values)} if ok else None
+
+
+def _tidy(value: int | float | None) -> int | float | None:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _questionnaire_from_file(
+    reader: _Reader, value: Any, path: str, shared_lists: Mapping[str, list[dict]]
+) -> tuple[dict | None, str]:
+    relative = reader.string(value, path)
+    if relative is None:
+        return None, ""
+    if Path(relative).is_absolute():
+        reader.error(path, "須為相對於週期檔的路徑")
+        return None, relative
+    target = (reader.base_dir or Path.cwd()) / relative
+    try:
+        raw = _read_yaml(target)
+    except CycleFileError as exc:
+        reader.errors.extend(exc.messages)
+        return None, relative
+    sub_reader = _Reader(target.name, reader.errors, reader.today, target.parent)
+    return _QuestionnaireBuilder(sub_reader, {}).build(raw, "", shared_lists), relative
+
+
+# --- cycles -------------------------------------------------------------------------------
+
+
+def _today_in_taipei() -> date:
+    return timeutil.to_taipei(timeutil.now()).date()
+
+
+def _plan(
+    reader: _Reader, kind: str, value: Any, path: str, lists: Mapping[str, list[dict]]
+) -> PlanSpec | None:
+    data = reader.mapping(
+        value,
+        path,
+        required={"overall", "windows"},
+        optional={"questionnaire", "questionnaire_file"},
+    )
+    if data is None:
+        return None
+    overall = reader.period(data["overall"], _join(path, "overall")) if "overall" in data else None
+    windows: dict[str, Window] = {}
+    windows_path = _join(path, "windows")
+    raw_windows = data.get("windows")
+    if "windows" in data and (not isinstance(raw_windows, dict) or not raw_windows):
+        reader.error(windows_path, "須為對應表（教育階段代碼: 填寫期間），至少一個階段")
+        raw_windows = {}
+    for stage, raw in (raw_windows or {}).items():
+        stage_path = _join(windows_path, str(stage))
+        if stage not in STAGES:
+            reader.error(stage_path, f"不明的教育階段代碼「{stage}」（可用：{', '.join(STAGES)}）")
+            continue
+        if kind == "school" and stage == "K":
+            reader.error(stage_path, "學校本位進修規劃不含幼兒園（K）")
+            continue
+        window = reader.period(raw, stage_path)
+        if window is None:
+            continue
+        if overall:
+            span = f"{_show(overall.opens_at)} – {_show(overall.closes_at)}"
+            inside = f"填寫期間須在整體期間之內（{span}）"
+            if window.opens_at < overall.opens_at:
+                reader.error(_join(stage_path, "opens_at"), inside)
+            if window.closes_at > overall.closes_at:
+                reader.error(_join(stage_path, "closes_at"), inside)
+        windows[stage] = window
+    questionnaire, source = None, ""
+    if ("questionnaire" in data) == ("questionnaire_file" in data):
+        reader.error(path, "須有 questionnaire 或 questionnaire_file 其中之一")
+    elif "questionnaire" in data:
+        builder = _QuestionnaireBuilder(reader, {})
+        questionnaire = builder.build(data["questionnaire"], _join(path, "questionnaire"), lists)
+        source = reader.file
+    else:
+        questionnaire, source = _questionnaire_from_file(
+            reader, data["questionnaire_file"], _join(path, "questionnaire_file"), lists
+        )
+    if overall is None or questionnaire is None:
+        return None
+    return PlanSpec(overall.opens_at, overall.closes_at, windows, questionnaire, source)
+
+
+def parse_cycle(
+    data: Any, source: str, *, today: date | None = None, base_dir: Path | str | None = None
+) -> CycleSpec:
+    """Check a loaded cycle file and return its CycleSpec, or raise CycleFileError."""
+    file = Path(source).name or source
+    reader = _Reader(
+        file,
+        [],
+        today or _today_in_taipei(),
+        Path(base_dir) if base_dir is not None else Path(source).parent,
+    )
+    top = reader.mapping(
+        data,
+        "",
+        required={
+            "academic_year",
+            "name",
+            "status",
+            "roster_cutoff",
+            "kindergarten_teachers_take_part",
+            "contact",
+            "plans",
+        },
+        optional={"option_lists"},
+    )
+    if top is None:
+        raise CycleFileError(reader.errors)
+    academic_year = (
+        reader.integer(top["academic_year"], "academic_year", 1, 999)
+        if "academic_year" in top
+        else None
+    )
+    name = reader.string(top["name"], "name") if "name" in top else None
+    status = reader.choice(top["status"], "status", STATUSES) if "status" in top else None
+    cutoff = (
+        reader.moment(top["roster_cutoff"], "roster_cutoff") if "roster_cutoff" in top else None
+    )
+    kindergarten = (
+        reader.boolean(top["kindergarten_teachers_take_part"], "kindergarten_teachers_take_part")
+        if "kindergarten_teachers_take_part" in top
+        else None
+    )
+    contact = _contact(reader, top["contact"]) if "contact" in top else None
+    lists = (
+        _option_lists(reader, top["option_lists"], "option_lists") if "option_lists" in top else {}
+    )
+
+    plans: dict[str, PlanSpec] = {}
+    raw_plans = (
+        reader.mapping(top["plans"], "plans", required=set(PLAN_KINDS)) if "plans" in top else None
+    )
+    for kind in PLAN_KINDS:
+        if raw_plans and kind in raw_plans:
+            plan = _plan(reader, kind, raw_plans[kind], _join("plans", kind), lists)
+            if plan is not None:
+                plans[kind] = plan
+
+    teacher = plans.get("teacher")
+    if teacher and kindergarten is not None and ("K" in teacher.windows) != kindergarten:
+        reader.error(
+            "plans.teacher.windows.K",
+            "幼兒園教師參與時須設定 K 的填寫期間"
+            if kindergarten
+            else "kindergarten_teachers_take_part 為 false，不可設定 K 的填寫期間",
+        )
+    if teacher and cutoff and cutoff > teacher.overall_opens_at:
+        reader.error("roster_cutoff", "名單基準日須早於教師自我專業進修規劃開始時間")
+
+    if reader.errors:
+        raise CycleFileError(reader.errors)
+    return CycleSpec(
+        academic_year=academic_year,
+        name=name,
+        status=status,
+        roster_cutoff=cutoff,
+        kindergarten_teachers_take_part=kindergarten,
+        contact=contact,
+        plans=plans,
+        source=source,
+    )
+
+
+def _contact(reader: _Reader, value: Any) -> dict | None:
+    data = reader.mapping(value, "contact", required={"unit", "phone", "email"})
+    if data is None:
+        return None
+    contact = {key: reader.string(data.get(key), _join("contact", key)) for key in sorted(data)}
+    email = contact.get("email")
+    if email and not _EMAIL.fullmatch(email):
+        reader.error("contact.email", "電子郵件格式不正確")
+    return contact
+
+
+def load_cycle_file(path: Path | str, *, today: date | None = None) -> CycleSpec:
+    """Read and check a cycle file; questionnaire files are relative to it."""
+    path = Path(path)
+    return parse_cycle(_read_yaml(path), str(path), today=today, base_dir=path.parent)
+
+
+def parse_questionnaire(
+    data: Any, source: str, option_lists: Mapping[str, list[dict]] | None = None
+) -> dict:
+    """Check and normalise one questionnaire (version, sections, option lists)."""
+    name = Path(source).name or source
+    reader = _Reader(name, [], _today_in_taipei(), None)
+    definition = _QuestionnaireBuilder(reader, {}).build(data, "", option_lists or {})
+    if reader.errors or definition is None:
+        raise CycleFileError(reader.errors or [f"{name}: 問卷定義無效"])
+    return definition
+
+
+def load_questionnaire_file(
+    path: Path | str, option_lists: Mapping[str, list[dict]] | None = None
+) -> dict:
+    """Read and normalise one questionnaire file."""
+    path = Path(path)
+    return parse_questionnaire(_read_yaml(path), str(path), option_lists)

@@ -10,6 +10,8 @@ packages=(
 )
 # npm installs htmx from the npm registry; a machine with Node.js from elsewhere keeps it.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# Debian's own python3 needs python3-venv for `python3 -m venv`.
+python3 -c "import ensurepip" >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

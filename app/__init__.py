@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 
 def select_locale() -> str:
     """zh_Hant_TW unless English was chosen; browsers say zh-TW, which we match explicitly."""
+    if not has_request_context():
+        return "zh_Hant_TW"  # CLI, jobs and PDFs outside a request speak zh-TW
     chosen = session.get("lang")
     if chosen in ("zh_Hant_TW", "en"):
         return chosen
@@ -124,13 +127,13 @@ def _unauthorized():
 
 
 ERROR_TEXT = {
-    400: ("請求無法處理", "送出的資料格式不正確，請回上一頁重新操作。"),
-    403: ("沒有權限", "您沒有檢視或變更這項資料的權限。"),
-    404: ("找不到頁面", "您要找的頁面不存在，或已被移除。"),
-    405: ("不支援的操作", "這個網址不接受此種操作。"),
-    413: ("資料過大", "送出的資料超過上限，請縮短內容後再試。"),
-    429: ("操作過於頻繁", "短時間內嘗試次數過多，請稍候一分鐘再試。"),
-    500: ("系統發生錯誤", "系統暫時無法處理您的要求，已記錄此問題，請稍後再試。"),
+    400: (_l("請求無法處理"), _l("送出的資料格式不正確，請回上一頁重新操作。")),
+    403: (_l("沒有權限"), _l("您沒有檢視或變更這項資料的權限。")),
+    404: (_l("找不到頁面"), _l("您要找的頁面不存在，或已被移除。")),
+    405: (_l("不支援的操作"), _l("這個網址不接受此種操作。")),
+    413: (_l("資料過大"), _l("送出的資料超過上限，請縮短內容後再試。")),
+    429: (_l("操作過於頻繁"), _l("短時間內嘗試次數過多，請稍候一分鐘再試。")),
+    500: (_l("系統發生錯誤"), _l("系統暫時無法處理您的要求，已記錄此問題，請稍後再試。")),
 }
 
 
@@ -145,8 +148,10 @@ def _register_error_pages(app: Flask) -> None:
     def csrf_error(_error: CSRFError):
         return render_error(
             400,
-            "表單已過期或缺少安全驗證碼（CSRF），請重新整理頁面後再送出。"
-            "您輸入的內容若未儲存，請先複製保留。",
+            _l(
+                "表單已過期或缺少安全驗證碼（CSRF），請重新整理頁面後再送出。"
+                "您輸入的內容若未儲存，請先複製保留。"
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -52,16 +53,16 @@ class Stage(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return STAGE_LABELS[self]
+        return str(STAGE_LABELS[self])  # in the request's language
 
 
 STAGE_LABELS = {
-    Stage.KINDERGARTEN: "幼兒園",
-    Stage.ELEMENTARY: "國小",
-    Stage.JUNIOR: "國中",
-    Stage.SENIOR: "高中",
-    Stage.VOCATIONAL: "高職",
-    Stage.SPECIAL: "特殊教育學校",
+    Stage.KINDERGARTEN: _l("幼兒園"),
+    Stage.ELEMENTARY: _l("國小"),
+    Stage.JUNIOR: _l("國中"),
+    Stage.SENIOR: _l("高中"),
+    Stage.VOCATIONAL: _l("高職"),
+    Stage.SPECIAL: _l("特殊教育學校"),
 }
 STAGE_ORDER = [
     Stage.SENIOR,

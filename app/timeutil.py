@@ -60,14 +60,16 @@ def roc_time(value: datetime | None) -> str:
 
 def remaining(until: datetime, moment: datetime) -> str:
     """Describe the time left before `until` in zh-TW (剩 3 天 4 小時)."""
+    from flask_babel import gettext as _
+
     left = until - moment
     if left <= timedelta(0):
-        return "已截止"
+        return _("已截止")
     days, rest = divmod(int(left.total_seconds()), 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days:
-        return f"剩 {days} 天 {hours} 小時"
+        return _("剩 %(days)d 天 %(hours)d 小時", days=days, hours=hours)
     if hours:
-        return f"剩 {hours} 小時 {minutes} 分"
-    return f"剩 {max(minutes, 1)} 分鐘"
+        return _("剩 %(hours)d 小時 %(minutes)d 分", hours=hours, minutes=minutes)
+    return _("剩 %(minutes)d 分鐘", minutes=max(minutes, 1))

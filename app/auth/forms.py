@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -7,22 +8,26 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from app.identity import NationalIdError, validate_national_id
 
 
+def _password() -> PasswordField:
+    return PasswordField(
+        _l("密碼"),
+        validators=[DataRequired(_l("請輸入密碼")), Length(max=200, message=_l("密碼最多 200 字"))],
+    )
+
+
 class AccountLoginForm(FlaskForm):
     username = StringField(
-        "帳號", validators=[DataRequired("請輸入帳號"), Length(max=40, message="帳號最多 40 字")]
+        _l("帳號"),
+        validators=[DataRequired(_l("請輸入帳號")), Length(max=40, message=_l("帳號最多 40 字"))],
     )
-    password = PasswordField(
-        "密碼", validators=[DataRequired("請輸入密碼"), Length(max=200, message="密碼最多 200 字")]
-    )
+    password = _password()
 
 
 class TeacherLoginForm(FlaskForm):
     national_id = StringField(
-        "身分證字號或居留證號", validators=[DataRequired("請輸入身分證字號或居留證號")]
+        _l("身分證字號或居留證號"), validators=[DataRequired(_l("請輸入身分證字號或居留證號"))]
     )
-    password = PasswordField(
-        "密碼", validators=[DataRequired("請輸入密碼"), Length(max=200, message="密碼最多 200 字")]
-    )
+    password = _password()
 
     def validate_national_id(self, field: StringField) -> None:
         try:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
@@ -10,7 +12,7 @@ from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.models import BusinessAccount, Teacher
 
-GENERIC_FAILURE = "登入失敗：帳號或密碼不正確，或帳號因連續失敗已暫時鎖定，請稍後再試。"
+GENERIC_FAILURE = _l("登入失敗：帳號或密碼不正確，或帳號因連續失敗已暫時鎖定，請稍後再試。")
 
 
 def _login_limit() -> str:
@@ -80,5 +82,5 @@ def logout():
         db.session.commit()
         logout_user()
         session.clear()
-        flash("您已登出。", "info")
+        flash(_("您已登出。"), "info")
     return redirect(url_for("main.home"), 303)

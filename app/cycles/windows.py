@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import timeutil
@@ -22,10 +23,10 @@ from app.models import (
 )
 
 STATE_LABELS = {
-    "not_open": "未開放",
-    "open": "填寫中",
-    "closed": "已截止",
-    "not_taking_part": "不適用",
+    "not_open": _l("未開放"),
+    "open": _l("填寫中"),
+    "closed": _l("已截止"),
+    "not_taking_part": _l("不適用"),
 }
 
 

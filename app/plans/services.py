@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -121,7 +122,9 @@ class VersionConflict(PlanRefused):
 
 class InvalidAnswers(PlanRefused):
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(f"有 {len(errors)} 個欄位需要修正，請查看各欄位旁的說明。")
+        super().__init__(
+            _("有 %(count)d 個欄位需要修正，請查看各欄位旁的說明。", count=len(errors))
+        )
         self.errors = errors
 
 
@@ -259,15 +262,20 @@ def _require_open(ctx: PlanContext) -> None:
         return
     if state.state == "not_open":
         raise WindowClosed(
-            f"填寫期間自 {timeutil.roc_datetime(state.opens_at)} 開始，目前尚未開放；"
-            "這次的內容未儲存。"
+            _(
+                "填寫期間自 %(opens)s 開始，目前尚未開放；這次的內容未儲存。",
+                opens=timeutil.roc_datetime(state.opens_at),
+            )
         )
     if state.state == "closed":
         raise WindowClosed(
-            f"填寫期間已於 {timeutil.roc_datetime(state.closes_at)} 截止，這次的變更未儲存；"
-            "先前儲存的內容仍保留。如需延長填寫，請洽主管機關。"
+            _(
+                "填寫期間已於 %(closes)s 截止，這次的變更未儲存；"
+                "先前儲存的內容仍保留。如需延長填寫，請洽主管機關。",
+                closes=timeutil.roc_datetime(state.closes_at),
+            )
         )
-    raise WindowClosed("您的教育階段本學年度不需填寫此項規劃。")
+    raise WindowClosed(_("您的教育階段本學年度不需填寫此項規劃。"))
 
 
 def _conflict(ctx: PlanContext) -> VersionConflict:
@@ -288,8 +296,13 @@ def _conflict(ctx: PlanContext) -> VersionConflict:
     when = timeutil.roc_datetime(current.updated_at) if current else ""
     version = current.version if current else "?"
     return VersionConflict(
-        f"這份規劃已在您開啟後被更新（{who}，{when}，第 {version} 版）。"
-        "您這次的變更尚未儲存：請對照下方最新內容，確認後再儲存。",
+        _(
+            "這份規劃已在您開啟後被更新（%(who)s，%(when)s，第 %(version)s 版）。"
+            "您這次的變更尚未儲存：請對照下方最新內容，確認後再儲存。",
+            who=who,
+            when=when,
+            version=version,
+        ),
         current,
     )
 
@@ -407,7 +420,7 @@ def reopen(ctx: PlanContext, expected_version: int, actor_name: str) -> int:
     """Turn a submitted plan back into a draft while the window is open."""
     _require_open(ctx)
     if ctx.plan is None or ctx.plan.status != PlanStatus.SUBMITTED:
-        raise PlanRefused("這份規劃尚未送出，不需要重新開啟。")
+        raise PlanRefused(_("這份規劃尚未送出，不需要重新開啟。"))
     version = _write(ctx, expected_version, {"status": PlanStatus.DRAFT}, actor_name)
     _audit(ctx, "plan.reopen", version)
     return version

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app import htmx, timeutil
@@ -90,10 +91,10 @@ def handle_post(
     try:
         if action == "submit":
             services.submit(ctx, answers, version, actor_name)
-            message = "已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。"
+            message = _("已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。")
         else:
             services.save_draft(ctx, answers, version, actor_name)
-            message = f"已儲存草稿（{timeutil.roc_time(ctx.moment)}）。"
+            message = _("已儲存草稿（%(time)s）。", time=timeutil.roc_time(ctx.moment))
         db.session.commit()
     except InvalidAnswers as refused:
         db.session.rollback()
@@ -139,21 +140,22 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
     try:
         saved = services.save_draft(ctx, answers, version, actor_name)
         db.session.commit()
-        message = f"已自動儲存 {timeutil.roc_time(ctx.moment)}"
+        message = _("已自動儲存 %(time)s", time=timeutil.roc_time(ctx.moment))
     except InvalidAnswers as refused:
         db.session.rollback()
         kind = "error"
-        message = (
-            f"尚未自動儲存：有 {len(refused.errors)} 個欄位需要修正，請按「儲存草稿」查看說明。"
+        message = _(
+            "尚未自動儲存：有 %(count)d 個欄位需要修正，請按「儲存草稿」查看說明。",
+            count=len(refused.errors),
         )
     except VersionConflict:
         db.session.rollback()
         kind = "error"
-        message = "尚未自動儲存：這份規劃已被其他人更新，請按「儲存草稿」查看差異。"
+        message = _("尚未自動儲存：這份規劃已被其他人更新，請按「儲存草稿」查看差異。")
     except PlanRefused as refused:
         db.session.rollback()
         kind = "error"
-        message = "尚未自動儲存：" + refused.message
+        message = _("尚未自動儲存：") + refused.message
     response = Response(
         render_template("plans/_status.html", version=saved, message=message, kind=kind)
     )
@@ -175,7 +177,7 @@ def handle_reopen(
     except PlanRefused as refused:
         db.session.rollback()
         return render_plan(ctx, page, problem=refused.message, status=409, **extra)
-    flash("已重新開啟，請修改後再次送出。", "ok")
+    flash(_("已重新開啟，請修改後再次送出。"), "ok")
     return htmx.redirect_to(self_url)
 
 

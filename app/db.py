@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import has_app_context
+from flask.globals import app_ctx
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -59,12 +62,21 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def _app_context_scope() -> int:
+    """One session per Flask app context (a request, a command, a job), else per thread."""
+    if has_app_context():
+        return id(app_ctx._get_current_object())
+    return threading.get_ident()
+
+
 class Database:
     """Holds the engine and a scoped session removed at the end of each app context."""
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session: scoped_session[Session] = scoped_session(sessionmaker())
+        self.session: scoped_session[Session] = scoped_session(
+            sessionmaker(), scopefunc=_app_context_scope
+        )
 
     def init_app(self, app: Any) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])

@@ -3,6 +3,7 @@ a controllable clock, factories and login helpers."""
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import random
@@ -76,10 +77,26 @@ TEST_CONFIG = {
 }
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs as in production: its own app context, `g` and session.
+
+    Without this, a request made inside the test's app context would reuse it, and
+    with it the signed-in user cached on `g` and the test's own database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        db.session.commit()  # what the test set up is what the request sees
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()  # and the test then sees what the request stored
+        return response
+
+
 @pytest.fixture(scope="session")
 def make_app(database_url: str) -> Callable[..., Flask]:
     def build(**overrides: Any) -> Flask:
-        return create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+        app.test_client_class = IsolatedClient
+        return app
 
     return build
 

@@ -462,3 +462,18 @@ def test_teacher_page_and_autosave_use_at_most_four_statements(client, factory, 
         assert "已自動儲存" in response.get_data(as_text=True)
     assert page.count <= 4
     assert autosave.count <= 4
+
+
+def test_a_conflict_with_your_own_other_tab_says_so(app, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    teacher = world["teachers"][Stage.ELEMENTARY]
+    first_tab, second_tab = app.test_client(), app.test_client()
+    login_teacher(first_tab, teacher)
+    login_teacher(second_tab, teacher)
+    assert first_tab.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    stale = second_tab.post("/teacher/plan", data=teacher_form(0, **{"q.remarks": "分頁二"}))
+    assert stale.status_code == 409
+    body = stale.get_data(as_text=True)
+    assert "您的另一個視窗或分頁" in body
+    assert "分頁二" in body

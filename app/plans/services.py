@@ -278,7 +278,7 @@ def _require_open(ctx: PlanContext) -> None:
     raise WindowClosed(_("您的教育階段本學年度不需填寫此項規劃。"))
 
 
-def _conflict(ctx: PlanContext) -> VersionConflict:
+def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
     model = PLAN_MODELS[ctx.kind]
     db.session.rollback()
     current = None
@@ -295,6 +295,15 @@ def _conflict(ctx: PlanContext) -> VersionConflict:
     who = current.updated_by if current else ""
     when = timeutil.roc_datetime(current.updated_at) if current else ""
     version = current.version if current else "?"
+    if who == actor_name:
+        # Your own other tab or window, not a colleague: say so.
+        text = _(
+            "這份規劃已在您的另一個視窗或分頁更新（%(when)s，第 %(version)s 版）。"
+            "這裡的變更尚未儲存：請對照下方最新內容，確認後再儲存。",
+            when=when,
+            version=version,
+        )
+        return VersionConflict(text, current)
     return VersionConflict(
         _(
             "這份規劃已在您開啟後被更新（%(who)s，%(when)s，第 %(version)s 版）。"
@@ -314,7 +323,7 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
     values = {**values, "updated_at": moment, "updated_by": actor_name}
     if ctx.plan is None:
         if expected_version != 0:
-            raise _conflict(ctx)
+            raise _conflict(ctx, actor_name)
         row = {
             "cycle_id": ctx.cycle.id,
             "school_id": ctx.school.id,
@@ -331,7 +340,7 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
                     insert(model).values(**row).returning(model.id)
                 ).scalar_one()
         except IntegrityError:
-            raise _conflict(ctx) from None
+            raise _conflict(ctx, actor_name) from None
         ctx.plan = db.session.get(model, plan_id)
         return 1
     result = db.session.execute(
@@ -341,7 +350,7 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise _conflict(ctx)
+        raise _conflict(ctx, actor_name)
     return expected_version + 1
 
 

@@ -151,7 +151,7 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
     except VersionConflict:
         db.session.rollback()
         kind = "error"
-        message = _("尚未自動儲存：這份規劃已被其他人更新，請按「儲存草稿」查看差異。")
+        message = _("尚未自動儲存：這份規劃已在別處更新，請按「儲存草稿」查看差異。")
     except PlanRefused as refused:
         db.session.rollback()
         kind = "error"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user
+from sqlalchemy import insert
 
+from app import timeutil
 from app.extensions import db
 from app.models import AuditEntry, BusinessAccount, Teacher
 
@@ -35,15 +37,17 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     actor: object | None = None,
-) -> AuditEntry:
-    """Add an audit entry to the session (the caller commits)."""
-    entry = AuditEntry(
-        actor=actor_label(actor),
-        action=action,
-        object_type=obj_type,
-        object_id=str(obj_id),
-        before=before,
-        after=after,
+) -> None:
+    """Write an audit entry in the current transaction (the caller commits)."""
+    # A plain INSERT, not the ORM unit of work: an entry is never read back in the request.
+    db.session.execute(
+        insert(AuditEntry).values(
+            at=timeutil.now(),
+            actor=actor_label(actor),
+            action=action,
+            object_type=obj_type,
+            object_id=str(obj_id),
+            before=before,
+            after=after,
+        )
     )
-    db.session.add(entry)
-    return entry

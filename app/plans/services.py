@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -43,6 +44,16 @@ PLAN_MODELS: dict[PlanKind, type[SchoolPlan] | type[TeacherPlan]] = {
 }
 
 
+@dataclass(frozen=True)
+class SubmittedSchoolPlan:
+    answers: dict[str, Any]
+    questionnaire: QuestionnaireRef
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return self.questionnaire.definition
+
+
 @dataclass
 class PlanContext:
     """Everything a plan page or write needs, loaded in one statement."""
@@ -53,10 +64,16 @@ class PlanContext:
     window: Window | None
     extension_until: datetime | None
     plan: SchoolPlan | TeacherPlan | None
-    questionnaire: Questionnaire | None
+    questionnaire: QuestionnaireRef | None
     teacher: Teacher | None = None
     snapshot: RosterSnapshot | None = None
     moment: datetime = field(default_factory=timeutil.now)
+    school_plan: SubmittedSchoolPlan | None = None
+    plan_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.plan is not None:
+            self.plan_id = self.plan.id
 
     @property
     def taking_part(self) -> bool:
@@ -129,22 +146,52 @@ class InvalidAnswers(PlanRefused):
 
 
 # ---- loading -----------------------------------------------------------------------------
+#
+# The statements are built once per process and executed with bound parameters: building
+# and cache-keying a statement of this size cost more than running it (make bench).
+
+_DEFINITIONS: dict[tuple[int, str], dict[str, Any]] = {}
 
 
-def _current_cycle_id() -> Any:
-    return (
+def definition_of(questionnaire_id: int, fingerprint: str) -> dict[str, Any]:
+    """A questionnaire definition, read once per process (a new version has a new key)."""
+    key = (questionnaire_id, fingerprint)
+    found = _DEFINITIONS.get(key)
+    if found is None:
+        found = db.session.scalar(
+            select(Questionnaire.definition).where(Questionnaire.id == questionnaire_id)
+        )
+        _DEFINITIONS[key] = found
+    return found
+
+
+@dataclass(frozen=True)
+class QuestionnaireRef:
+    id: int
+    fingerprint: str
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return definition_of(self.id, self.fingerprint)
+
+
+def _cycle_filter(by_year: bool) -> Any:
+    if by_year:
+        return Cycle.academic_year == bindparam("year")
+    current = (
         select(Cycle.id)
         .where(Cycle.status == CycleStatus.PUBLISHED)
         .order_by(Cycle.academic_year.desc())
         .limit(1)
         .scalar_subquery()
     )
+    return Cycle.id == current
 
 
-def _extension_until(kind: PlanKind, school_id: Any, teacher_id: Any = None) -> Any:
-    target = Extension.school_id == school_id
-    if teacher_id is not None:
-        target = target | (Extension.teacher_id == teacher_id)
+def _extension_until(kind: PlanKind, teacher: bool) -> Any:
+    target = Extension.school_id == School.id
+    if teacher:
+        target = target | (Extension.teacher_id == bindparam("teacher_id"))
     return (
         select(func.max(Extension.until))
         .where(Extension.cycle_id == Cycle.id, Extension.plan_kind == kind, target)
@@ -153,104 +200,156 @@ def _extension_until(kind: PlanKind, school_id: Any, teacher_id: Any = None) -> 
     )
 
 
-def _latest_questionnaire_id(kind: PlanKind) -> Any:
-    q = aliased(Questionnaire)
-    return (
-        select(q.id)
-        .where(q.cycle_id == Cycle.id, q.plan_kind == kind)
-        .order_by(q.version.desc())
+def _questionnaire_join(kind: PlanKind, plan_questionnaire_id: Any) -> tuple[Any, Any]:
+    """The plan's own questionnaire, or the cycle's latest version for a plan not begun."""
+    latest = aliased(Questionnaire)
+    latest_id = (
+        select(latest.id)
+        .where(latest.cycle_id == Cycle.id, latest.plan_kind == kind)
+        .order_by(latest.version.desc())
         .limit(1)
         .correlate(Cycle)
         .scalar_subquery()
     )
+    return Questionnaire, Questionnaire.id == func.coalesce(plan_questionnaire_id, latest_id)
+
+
+def _window_join(kind: PlanKind) -> tuple[Any, Any]:
+    return Window, and_(
+        Window.cycle_id == Cycle.id, Window.plan_kind == kind, Window.stage == School.stage
+    )
+
+
+@cache
+def _school_statement(by_year: bool) -> Any:
+    kind = PlanKind.SCHOOL
+    return (
+        select(
+            Cycle,
+            School,
+            Window,
+            _extension_until(kind, teacher=False),
+            SchoolPlan,
+            Questionnaire.id,
+            Questionnaire.fingerprint,
+        )
+        .select_from(Cycle)
+        .join(School, School.id == bindparam("school_id"))
+        .outerjoin(*_window_join(kind))
+        .outerjoin(
+            SchoolPlan, and_(SchoolPlan.cycle_id == Cycle.id, SchoolPlan.school_id == School.id)
+        )
+        .outerjoin(*_questionnaire_join(kind, SchoolPlan.questionnaire_id))
+        .where(_cycle_filter(by_year))
+    )
+
+
+@cache
+def _teacher_statement(by_year: bool, with_school_plan: bool) -> Any:
+    kind = PlanKind.TEACHER
+    columns = [
+        Cycle,
+        RosterSnapshot,
+        School,
+        Window,
+        _extension_until(kind, teacher=True),
+        TeacherPlan,
+        Questionnaire.id,
+        Questionnaire.fingerprint,
+    ]
+    school_plan, school_questionnaire = aliased(SchoolPlan), aliased(Questionnaire)
+    if with_school_plan:
+        columns += [school_plan.answers, school_questionnaire.id, school_questionnaire.fingerprint]
+    stmt = (
+        select(*columns)
+        .select_from(Cycle)
+        .join(
+            RosterSnapshot,
+            and_(
+                RosterSnapshot.cycle_id == Cycle.id,
+                RosterSnapshot.teacher_id == bindparam("teacher_id"),
+            ),
+        )
+        .join(School, School.id == RosterSnapshot.school_id)
+        .outerjoin(*_window_join(kind))
+        .outerjoin(
+            TeacherPlan,
+            and_(
+                TeacherPlan.cycle_id == Cycle.id, TeacherPlan.teacher_id == bindparam("teacher_id")
+            ),
+        )
+        .outerjoin(*_questionnaire_join(kind, TeacherPlan.questionnaire_id))
+    )
+    if with_school_plan:
+        # What a teacher sees of the own school's plan: only once it is submitted.
+        stmt = stmt.outerjoin(
+            school_plan,
+            and_(
+                school_plan.cycle_id == Cycle.id,
+                school_plan.school_id == School.id,
+                school_plan.status == PlanStatus.SUBMITTED,
+            ),
+        ).outerjoin(school_questionnaire, school_questionnaire.id == school_plan.questionnaire_id)
+    return stmt.where(_cycle_filter(by_year))
+
+
+def _ref(questionnaire_id: int | None, fingerprint: str | None) -> QuestionnaireRef | None:
+    return QuestionnaireRef(questionnaire_id, fingerprint) if questionnaire_id else None
 
 
 def load_school_context(school_id: int, year: int | None = None) -> PlanContext | None:
     """Load the cycle, school, window, extension, plan and questionnaire in one query."""
-    kind = PlanKind.SCHOOL
-    cycle_filter = Cycle.academic_year == year if year else Cycle.id == _current_cycle_id()
-    stmt = (
-        select(Cycle, School, Window, _extension_until(kind, School.id), SchoolPlan, Questionnaire)
-        .select_from(Cycle)
-        .join(School, School.id == school_id)
-        .outerjoin(
-            Window,
-            and_(
-                Window.cycle_id == Cycle.id, Window.plan_kind == kind, Window.stage == School.stage
-            ),
-        )
-        .outerjoin(
-            SchoolPlan, and_(SchoolPlan.cycle_id == Cycle.id, SchoolPlan.school_id == School.id)
-        )
-        .outerjoin(
-            Questionnaire,
-            Questionnaire.id
-            == func.coalesce(SchoolPlan.questionnaire_id, _latest_questionnaire_id(kind)),
-        )
-        .where(cycle_filter)
-    )
-    row = db.session.execute(stmt).first()
+    row = db.session.execute(
+        _school_statement(year is not None), {"school_id": school_id, "year": year}
+    ).first()
     if row is None:
         return None
-    cycle, school, window, until, plan, questionnaire = row
-    return PlanContext(kind, cycle, school, window, until, plan, questionnaire)
-
-
-def load_teacher_context(teacher: Teacher, year: int | None = None) -> PlanContext | None:
-    """Load the teacher's snapshot school, window, extension, plan and questionnaire."""
-    kind = PlanKind.TEACHER
-    cycle_filter = Cycle.academic_year == year if year else Cycle.id == _current_cycle_id()
-    stmt = (
-        select(
-            Cycle,
-            RosterSnapshot,
-            School,
-            Window,
-            _extension_until(kind, School.id, teacher.id),
-            TeacherPlan,
-            Questionnaire,
-        )
-        .select_from(Cycle)
-        .join(
-            RosterSnapshot,
-            and_(RosterSnapshot.cycle_id == Cycle.id, RosterSnapshot.teacher_id == teacher.id),
-        )
-        .join(School, School.id == RosterSnapshot.school_id)
-        .outerjoin(
-            Window,
-            and_(
-                Window.cycle_id == Cycle.id, Window.plan_kind == kind, Window.stage == School.stage
-            ),
-        )
-        .outerjoin(
-            TeacherPlan,
-            and_(TeacherPlan.cycle_id == Cycle.id, TeacherPlan.teacher_id == teacher.id),
-        )
-        .outerjoin(
-            Questionnaire,
-            Questionnaire.id
-            == func.coalesce(TeacherPlan.questionnaire_id, _latest_questionnaire_id(kind)),
-        )
-        .where(cycle_filter)
-    )
-    row = db.session.execute(stmt).first()
-    if row is None:
-        return None
-    cycle, snapshot, school, window, until, plan, questionnaire = row
+    cycle, school, window, until, plan, questionnaire_id, fingerprint = row
     return PlanContext(
-        kind, cycle, school, window, until, plan, questionnaire, teacher=teacher, snapshot=snapshot
+        PlanKind.SCHOOL, cycle, school, window, until, plan, _ref(questionnaire_id, fingerprint)
     )
 
 
-def submitted_school_plan(cycle_id: int, school_id: int) -> SchoolPlan | None:
+def load_teacher_context(
+    teacher: Teacher, year: int | None = None, *, with_school_plan: bool = False
+) -> PlanContext | None:
+    """Load the teacher's snapshot school, window, extension, plan and questionnaire (and,
+    for the page, the school's submitted plan) in one query."""
+    row = db.session.execute(
+        _teacher_statement(year is not None, with_school_plan),
+        {"teacher_id": teacher.id, "year": year},
+    ).first()
+    if row is None:
+        return None
+    cycle, snapshot, school, window, until, plan, questionnaire_id, fingerprint = row[:8]
+    ctx = PlanContext(
+        PlanKind.TEACHER,
+        cycle,
+        school,
+        window,
+        until,
+        plan,
+        _ref(questionnaire_id, fingerprint),
+        teacher=teacher,
+        snapshot=snapshot,
+    )
+    if with_school_plan and row[9] is not None:
+        ctx.school_plan = SubmittedSchoolPlan(row[8], _ref(row[9], row[10]))
+    return ctx
+
+
+def submitted_school_plan(cycle_id: int, school_id: int) -> SubmittedSchoolPlan | None:
     """The school's plan if it has been submitted (what teachers may see and adopt)."""
-    return db.session.scalar(
-        select(SchoolPlan).where(
+    row = db.session.execute(
+        select(SchoolPlan.answers, Questionnaire.id, Questionnaire.fingerprint)
+        .join(Questionnaire, Questionnaire.id == SchoolPlan.questionnaire_id)
+        .where(
             SchoolPlan.cycle_id == cycle_id,
             SchoolPlan.school_id == school_id,
             SchoolPlan.status == PlanStatus.SUBMITTED,
         )
-    )
+    ).first()
+    return SubmittedSchoolPlan(row[0], _ref(row[1], row[2])) if row else None
 
 
 # ---- writing -----------------------------------------------------------------------------
@@ -282,8 +381,8 @@ def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
     model = PLAN_MODELS[ctx.kind]
     db.session.rollback()
     current = None
-    if ctx.plan is not None:
-        current = db.session.get(model, ctx.plan.id, populate_existing=True)
+    if ctx.plan_id is not None:
+        current = db.session.get(model, ctx.plan_id, populate_existing=True)
     else:
         where = [model.cycle_id == ctx.cycle.id]
         where.append(
@@ -335,17 +434,16 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
         if ctx.kind == PlanKind.TEACHER:
             row["teacher_id"] = ctx.teacher.id
         try:
-            with db.session.begin_nested():
-                plan_id = db.session.execute(
-                    insert(model).values(**row).returning(model.id)
-                ).scalar_one()
+            ctx.plan_id = db.session.execute(
+                insert(model).values(**row).returning(model.id)
+            ).scalar_one()
         except IntegrityError:
+            # Someone created it first; _conflict rolls back the aborted transaction.
             raise _conflict(ctx, actor_name) from None
-        ctx.plan = db.session.get(model, plan_id)
         return 1
     result = db.session.execute(
         update(model)
-        .where(model.id == ctx.plan.id, model.version == expected_version)
+        .where(model.id == ctx.plan_id, model.version == expected_version)
         .values(version=model.version + 1, **values)
         .execution_options(synchronize_session=False)
     )
@@ -359,7 +457,7 @@ def _audit(ctx: PlanContext, action: str, version: int) -> None:
     audit.record(
         action,
         table,
-        ctx.plan.id if ctx.plan else "new",
+        ctx.plan_id,
         after={"version": version, "cycle": ctx.cycle.academic_year},
     )
 
@@ -408,13 +506,13 @@ def submit(
             and current.status == PlanStatus.SUBMITTED
             and current.answers == answers
         ):
-            ctx.plan = current
+            ctx.plan, ctx.plan_id = current, current.id
             return current.version
         raise
     db.session.execute(
         insert(PlanVersion).values(
             plan_kind=ctx.kind,
-            plan_id=ctx.plan.id,
+            plan_id=ctx.plan_id,
             version=version,
             answers=answers,
             submitted_at=ctx.moment,
@@ -437,5 +535,6 @@ def reopen(ctx: PlanContext, expected_version: int, actor_name: str) -> int:
 
 def refresh(ctx: PlanContext) -> None:
     """Reload the plan row after a write so the page shows what is stored."""
-    if ctx.plan is not None:
-        db.session.refresh(ctx.plan)
+    if ctx.plan_id is not None:
+        model = PLAN_MODELS[ctx.kind]
+        ctx.plan = db.session.get(model, ctx.plan_id, populate_existing=True)

@@ -64,7 +64,6 @@ def render_plan(
         readonly=readonly,
         version=version,
         other=other,
-        summary=engine.summarise(ctx.definition, shown, facts=ctx.facts),
         **extra,
     )
 

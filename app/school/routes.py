@@ -98,4 +98,4 @@ def reopen_plan():
 def _after_submit(ctx: PlanContext) -> None:
     from app.reports.jobs import schedule_plan_pdf
 
-    schedule_plan_pdf(ctx.kind.value, ctx.plan.id)
+    schedule_plan_pdf(ctx.kind.value, ctx.plan_id)

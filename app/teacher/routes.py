@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, render_template, url_for
+from flask import abort, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from app.access import teacher_required
@@ -39,16 +39,14 @@ def dashboard():
     )
 
 
-def _context_or_explain(teacher: Teacher) -> PlanContext:
-    ctx = services.load_teacher_context(teacher)
+def _context_or_explain(teacher: Teacher, *, with_school_plan: bool = False) -> PlanContext:
+    ctx = services.load_teacher_context(teacher, with_school_plan=with_school_plan)
     if ctx is None or ctx.questionnaire is None:
         abort(_not_in_snapshot(teacher))
     return ctx
 
 
 def _not_in_snapshot(teacher: Teacher):
-    from flask import make_response
-
     cycle = current_cycle()
     return make_response(
         render_template("teacher/not_in_roster.html", teacher=teacher, cycle=cycle), 403
@@ -57,15 +55,15 @@ def _not_in_snapshot(teacher: Teacher):
 
 def _school_plan_rows(ctx: PlanContext) -> dict | None:
     """The own school's submitted plan, as plain rows the teacher may adopt."""
-    plan = services.submitted_school_plan(ctx.cycle.id, ctx.school.id)
+    plan = ctx.school_plan
     if plan is None:
         return None
-    rows = list(engine.iter_rows(plan.questionnaire.definition, plan.answers, engine.ACTIVITIES))
-    summary = engine.summarise(plan.questionnaire.definition, plan.answers)
+    summary = engine.summarise(plan.definition, plan.answers)
     activities = next(
         (q for s in summary for q in s["questions"] if q["code"] == engine.ACTIVITIES), None
     )
-    return {"plan": plan, "rows": rows, "summary": summary, "activities": activities}
+    rows = list(engine.iter_rows(plan.definition, plan.answers, engine.ACTIVITIES))
+    return {"rows": rows, "activities": activities}
 
 
 def _extra(ctx: PlanContext) -> dict:
@@ -81,11 +79,11 @@ def _extra(ctx: PlanContext) -> dict:
 
 def _adopter(ctx: PlanContext):
     def adopt(answers: dict, raw: str) -> dict:
-        school = services.submitted_school_plan(ctx.cycle.id, ctx.school.id)
+        school = ctx.school_plan or services.submitted_school_plan(ctx.cycle.id, ctx.school.id)
         if school is None or not raw.isdigit() or len(raw) > 4:
             return answers
         return engine.adopt_rows(
-            school.questionnaire.definition, school.answers, ctx.definition, answers, [int(raw)]
+            school.definition, school.answers, ctx.definition, answers, [int(raw)]
         )
 
     return adopt
@@ -94,10 +92,8 @@ def _adopter(ctx: PlanContext):
 @bp.route("/plan", methods=["GET", "POST"])
 @teacher_required
 def plan():
-    from flask import request
-
     teacher = _teacher()
-    ctx = _context_or_explain(teacher)
+    ctx = _context_or_explain(teacher, with_school_plan=True)
     if request.method == "GET":
         return render_plan(ctx, PAGE, **_extra(ctx))
     return handle_post(
@@ -123,7 +119,7 @@ def autosave():
 @teacher_required
 def reopen_plan():
     teacher = _teacher()
-    ctx = _context_or_explain(teacher)
+    ctx = _context_or_explain(teacher, with_school_plan=True)
     return handle_reopen(
         ctx, PAGE, _actor(teacher), self_url=url_for("teacher.plan"), **_extra(ctx)
     )
@@ -132,4 +128,4 @@ def reopen_plan():
 def _after_submit(ctx: PlanContext) -> None:
     from app.reports.jobs import schedule_plan_pdf
 
-    schedule_plan_pdf(ctx.kind.value, ctx.plan.id)
+    schedule_plan_pdf(ctx.kind.value, ctx.plan_id)

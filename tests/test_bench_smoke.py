@@ -1,0 +1,161 @@
+"""Smoke tests of the benchmark tooling (bench/): correctness only, never a timing."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.auth.services import find_teacher
+from app.cycles.windows import current_cycle
+from app.demo.seed import DEMO_PASSWORD
+from app.extensions import db
+from app.identity import validate_national_id
+from app.models import (
+    AccountGrant,
+    BusinessAccount,
+    Employment,
+    PlanStatus,
+    PlanVersion,
+    Questionnaire,
+    RosterSnapshot,
+    School,
+    SchoolPlan,
+    Stage,
+    Teacher,
+    TeacherPlan,
+)
+from app.questionnaires import engine
+from app.security import vault, verify_password
+from bench import bare
+from bench.generate import CODE_PREFIX, generate
+
+
+def _generated_teachers() -> list[Teacher]:
+    generated = select(Employment.teacher_id).join(School).where(School.code.like("8%"))
+    return list(db.session.scalars(select(Teacher).where(Teacher.id.in_(generated))))
+
+
+def test_generator_builds_consistent_rows_at_tiny_scale(app):
+    report = generate(schools=3, teachers_per_school=4, logins=50)
+    db.session.commit()
+
+    schools = list(db.session.scalars(select(School).where(School.code.like(f"{CODE_PREFIX}%"))))
+    assert len(schools) == 3 == report.created["schools"]
+    assert all(len(s.code) == 6 for s in schools)
+    assert {s.stage for s in schools} >= {Stage.ELEMENTARY}  # the open stage of the demo
+
+    teachers = _generated_teachers()
+    assert len(teachers) == 12 == report.created["teachers"]
+    the_vault = vault()
+    for teacher in teachers:
+        national_id = the_vault.decrypt(teacher.national_id_cipher)
+        assert validate_national_id(national_id) == national_id
+        assert the_vault.lookup_hash(national_id) == teacher.national_id_hash
+        assert the_vault.masked(national_id) == teacher.national_id_masked
+    assert len({t.national_id_hash for t in teachers}) == 12
+    assert len({t.password_hash for t in teachers}) == 1  # one argon2 hash, shared
+
+    # Each teacher serves one school now; the demo cycle's snapshot holds exactly that one.
+    cycle = current_cycle()
+    assert cycle is not None
+    assert report.cycle_year == cycle.academic_year
+    for teacher in teachers:
+        current = [e for e in teacher.employments if e.valid_to is None]
+        assert len(current) == 1
+        snapshot = db.session.scalar(
+            select(RosterSnapshot).where(
+                RosterSnapshot.cycle_id == cycle.id, RosterSnapshot.teacher_id == teacher.id
+            )
+        )
+        assert snapshot is not None
+        assert snapshot.school_id == current[0].school_id
+    employed = db.session.scalar(
+        select(func.count(func.distinct(Employment.teacher_id))).where(
+            Employment.valid_to.is_(None)
+        )
+    )
+    in_snapshot = db.session.scalar(select(func.count()).where(RosterSnapshot.cycle_id == cycle.id))
+    assert in_snapshot == employed == report.created["snapshot rows"]
+
+    # Two business accounts a school (one for a kindergarten), each with its grants.
+    accounts = list(
+        db.session.scalars(
+            select(BusinessAccount).where(BusinessAccount.school_id.in_([s.id for s in schools]))
+        )
+    )
+    expected = sum(1 if s.stage == Stage.KINDERGARTEN else 2 for s in schools)
+    assert len(accounts) == expected == report.created["business accounts"]
+    for account in accounts:
+        assert db.session.scalar(select(func.count()).where(AccountGrant.account_id == account.id))
+
+    # Plans fit their questionnaire; every submitted plan has its kept version.
+    plans = [
+        *db.session.scalars(select(TeacherPlan).where(TeacherPlan.cycle_id == cycle.id)),
+        *db.session.scalars(select(SchoolPlan).where(SchoolPlan.cycle_id == cycle.id)),
+    ]
+    for plan in plans:
+        definition = db.session.get(Questionnaire, plan.questionnaire_id).definition
+        final = plan.status == PlanStatus.SUBMITTED
+        assert engine.validate(definition, plan.answers, final=final) == {}
+        if final:
+            kept = db.session.scalar(
+                select(func.count()).where(
+                    PlanVersion.plan_id == plan.id, PlanVersion.version == plan.version
+                )
+            )
+            assert kept == 1
+
+    # The benchmark's logins: real teachers, the demo password, a plan still writable.
+    assert report.logins
+    for national_id, teacher_id in report.logins:
+        teacher = find_teacher(national_id)
+        assert teacher is not None
+        assert teacher.id == teacher_id
+        assert verify_password(teacher.password_hash, DEMO_PASSWORD)
+        plan = db.session.scalar(
+            select(TeacherPlan).where(
+                TeacherPlan.cycle_id == cycle.id, TeacherPlan.teacher_id == teacher_id
+            )
+        )
+        assert plan is None or plan.status == PlanStatus.DRAFT
+
+
+def test_generator_refuses_to_run_twice_on_one_database(app):
+    generate(schools=1, teachers_per_school=1)
+    db.session.commit()
+    with pytest.raises(RuntimeError, match="fresh"):
+        generate(schools=1, teachers_per_school=1)
+    db.session.rollback()
+
+
+def test_bare_endpoint_answers_with_one_counted_statement(make_app, factory):
+    # A fresh app (a blueprint cannot join one that served requests) rebinds the shared
+    # engine: close the old one's pooled connections first.
+    db.session.remove()
+    db.engine.dispose()
+    app = make_app()
+    app.register_blueprint(bare.bp)
+    listener = bare.install_sql_counter(app)
+    try:
+        school = factory.school(Stage.JUNIOR, name="基準測試國民中學")
+        db.session.commit()
+        client = app.test_client()
+
+        response = client.get(f"/_bench/bare?id={school.id}", headers={bare.EXPLAIN_HEADER: "1"})
+        assert response.status_code == 200
+        text = response.get_data(as_text=True)
+        assert "基準測試國民中學" in text
+        assert school.code in text
+        assert "國中" in text
+        assert response.headers[bare.SQL_HEADER] == "1"
+        statements = json.loads(base64.b64decode(response.headers[bare.SQL_TEXT_HEADER]))
+        assert len(statements) == 1
+        assert statements[0].startswith("SELECT")
+
+        assert client.get(f"/_bench/bare?id={school.id + 999}").status_code == 404
+        assert client.get("/_bench/bare?id=x").status_code == 404
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)

@@ -109,8 +109,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # 7. Commands.
     from app.cli import register_commands
+    from app.reports.jobs import register_job_commands
 
     register_commands(app)
+    register_job_commands(app)
     return app
 
 
@@ -119,7 +121,8 @@ def _unauthorized():
 
     from app import htmx
 
-    realm = "teacher" if request.blueprint == "teacher" else "school"
+    # By path, not blueprint: /teacher/plan.pdf belongs to the reports blueprint.
+    realm = "teacher" if request.path.startswith("/teacher/") else "school"
     target = url_for(f"auth.{realm}_login", next=request.full_path.rstrip("?"))
     if htmx.is_partial():
         return htmx.redirect_to(target)

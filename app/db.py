@@ -79,7 +79,13 @@ class Database:
         )
 
     def init_app(self, app: Any) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
+        url = app.config["DATABASE_URL"]
+        # Several apps in one process (tests, the benchmark) share one engine per URL, so
+        # no pool is dropped with connections still open in it.
+        if self.engine is None or self.engine.url.render_as_string(hide_password=False) != url:
+            if self.engine is not None:
+                self.engine.dispose()
+            self.engine = make_engine(url)
         self.session.remove()
         self.session.configure(bind=self.engine, expire_on_commit=False)
         app.teardown_appcontext(self._remove)

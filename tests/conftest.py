@@ -92,9 +92,12 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def make_app(database_url: str) -> Callable[..., Flask]:
+def make_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Flask]:
+    pdf_cache = str(tmp_path_factory.mktemp("pdf-cache"))
+
     def build(**overrides: Any) -> Flask:
-        app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+        config = {**TEST_CONFIG, "DATABASE_URL": database_url, "PDF_CACHE_DIR": pdf_cache}
+        app = create_app({**config, **overrides})
         app.test_client_class = IsolatedClient
         return app
 

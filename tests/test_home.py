@@ -131,3 +131,35 @@ def test_production_refuses_demo_secrets(make_app):
 
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         make_app(ENV_NAME="production", SECRET_KEY="demo-secret-key-do-not-use-in-production")
+
+
+def test_each_role_finds_its_reports_on_the_dashboard(client, factory):
+    from app.models import AccountKind, AccountType, AuthorityKind
+    from tests.conftest import login_account
+
+    import_113()
+    county = factory.authority()
+    checks = [
+        (factory.account(factory.school(), AccountType.PLANNING), "/school/plan.pdf"),
+        (
+            factory.account(None, kind=AccountKind.AUTHORITY, authority_id=county.id),
+            "/oversight/county.pdf",
+        ),
+        (factory.account(None, kind=AccountKind.OPERATOR), "/oversight/national.pdf"),
+    ]
+    from app.extensions import db
+    from app.models import Authority
+
+    national = Authority(name="教育部國民及學前教育署", kind=AuthorityKind.NATIONAL)
+    db.session.add(national)
+    db.session.flush()
+    checks.append(
+        (
+            factory.account(None, kind=AccountKind.AUTHORITY, authority_id=national.id),
+            "/oversight/national.pdf",
+        )
+    )
+    for account, link in checks:
+        login_account(client, account)
+        assert link in client.get("/school/").get_data(as_text=True)
+        client.post("/logout")

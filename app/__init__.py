@@ -77,7 +77,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from flask_babel import get_locale
 
+    from app.questionnaires import markup
+
     app.jinja_env.globals["get_locale"] = get_locale
+    markup.install(app.jinja_env)
     app.jinja_env.filters.update(
         roc_date=timeutil.roc_date,
         roc_datetime=timeutil.roc_datetime,

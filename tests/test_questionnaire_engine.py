@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader
 from werkzeug.datastructures import MultiDict
 
-from app.questionnaires import engine
+from app.questionnaires import engine, markup
 from app.questionnaires.cyclefile import load_cycle_file, parse_questionnaire
 from app.questionnaires.engine import (
     activity_rows,
@@ -701,6 +701,7 @@ def test_stored_answers_of_any_shape_never_raise(answers, final, action) -> None
 # --- the macro file -----------------------------------------------------------------
 
 ENV = Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True)
+markup.install(ENV)
 MACRO = ENV.from_string(
     '{% from "questionnaires/_fields.html" import render_questionnaire %}'
     "{{ render_questionnaire(definition, answers, errors, facts, readonly=readonly, lang=lang) }}"

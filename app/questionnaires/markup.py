@@ -1,0 +1,104 @@
+"""Small helpers of the questionnaire macro file, in Python.
+
+A Jinja macro call costs several times a function call, and these run hundreds of
+times a page (make bench: the plan page spent most of its time in them). The wording
+stays in the template's UI table, passed in as `ui`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup
+
+from app.questionnaires.engine import option_label, text_in
+
+_REQUIRED_MARK = Markup('<span class="required" aria-hidden="true">＊</span>')
+
+
+def field_id(prefix: str, name: str) -> str:
+    """The HTML id of a field name: ("f", "q.a.0.b") gives "f-a-0-b"."""
+    return f"{prefix}-{name[2:].replace('.', '-')}"
+
+
+def required_mark(required: Any) -> Markup:
+    return _REQUIRED_MARK if required else Markup("")
+
+
+def label_text(question: Mapping, lang: str) -> str:
+    unit = question.get("unit")
+    label = text_in(question.get("label"), lang)
+    return f"{label}（{text_in(unit, lang)}）" if unit else label
+
+
+def _fill(template: str, **values: Any) -> str:
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", str(value))
+    return template
+
+
+def hint(q: Mapping, ui: Mapping[str, str]) -> str:
+    """The question's constraints in words, shown under its label (WCAG 3.3.2)."""
+    kind = q["type"]
+    if kind == "long_text":
+        return _fill(ui["max_length"], n=q.get("max_length"))
+    if kind == "number":
+        number = ui["integer"] if q.get("integer") else ui["decimal"]
+        low, high = q.get("min"), q.get("max")
+        if low is not None and high is not None:
+            return _fill(ui["between"], min=low, max=high, kind=number)
+        if low is not None:
+            return _fill(ui["at_least"], min=low, kind=number)
+        if high is not None:
+            return _fill(ui["at_most"], max=high, kind=number)
+        return ""
+    if kind == "multiple":
+        low, high = q.get("min"), q.get("max")
+        limited = high is not None and high < len(q.get("options") or ())
+        if low and limited and low == high:
+            return _fill(ui["choose_min"], min=low)
+        if low and limited:
+            return _fill(ui["choose_between"], min=low, max=high)
+        if limited:
+            return _fill(ui["choose_max"], max=high)
+        return _fill(ui["choose_min"], min=low) if low else ""
+    if kind == "rows":
+        if q.get("min_rows"):
+            return _fill(ui["rows_between"], min=q["min_rows"], max=q.get("max_rows"))
+        return _fill(ui["rows_max"], max=q.get("max_rows"))
+    if kind == "ranking":
+        return _fill(ui["ranks"], n=q.get("ranks"))
+    if kind == "date":
+        return ui["date"]
+    return ""
+
+
+def described_by(
+    q: Mapping, name: str, error: Any, ui: Mapping[str, str], condition: Any = False
+) -> str:
+    """The ids that describe a field: its error, its help, its show-if condition."""
+    ids = []
+    if error:
+        ids.append(field_id("e", name))
+    if q.get("help") or hint(q, ui):
+        ids.append(field_id("h", name))
+    if condition:
+        ids.append(f"c-{q['code']}")
+    return " ".join(ids)
+
+
+GLOBALS = {
+    "q_text": text_in,
+    "q_id": field_id,
+    "q_mark": required_mark,
+    "q_label": label_text,
+    "q_hint": hint,
+    "q_described": described_by,
+    "q_option": option_label,
+}
+
+
+def install(env: Any) -> None:
+    """Make the helpers available to templates rendered by this Jinja environment."""
+    env.globals.update(GLOBALS)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup lint format bench serve clean
+.PHONY: run test setup lint format bench messages clean
 
 setup: .stamp-system .stamp-venv static/vendor/htmx.min.js translations/en/LC_MESSAGES/messages.mo
 	@mkdir -p var
@@ -28,7 +28,7 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 
 translations/en/LC_MESSAGES/messages.mo: translations/en/LC_MESSAGES/messages.po .stamp-venv
-	$(BIN)/pybabel compile -d translations 2>/dev/null
+	$(BIN)/pybabel compile -d translations
 
 run: setup
 	$(FLASK) db upgrade
@@ -48,6 +48,11 @@ lint: setup
 format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Re-extract the interface texts and refresh the English catalog (fails on a missing text).
+messages: .stamp-venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o var/messages.pot .
+	$(BIN)/python scripts/translations_en.py translations/en/LC_MESSAGES/messages.po var/messages.pot
 
 bench: setup
 	$(BIN)/python -m bench

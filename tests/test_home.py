@@ -163,3 +163,20 @@ def test_each_role_finds_its_reports_on_the_dashboard(client, factory):
         login_account(client, account)
         assert link in client.get("/school/").get_data(as_text=True)
         client.post("/logout")
+
+
+def test_english_is_selectable(client, clock):
+    import_113()
+    from app.extensions import db
+
+    db.session.commit()
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    client.get("/lang/en")
+    html = client.get("/").get_data(as_text=True)
+    assert 'lang="en"' in html
+    assert "Schedule" in html
+    assert "Elementary" in html
+    assert "3 days 7 hours left" in html
+    login = client.get("/teacher/login").get_data(as_text=True)
+    assert "Teacher sign-in" in login
+    assert "National ID or resident certificate number" in login

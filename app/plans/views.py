@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -64,6 +65,7 @@ def render_plan(
         readonly=readonly,
         version=version,
         other=other,
+        lang="en" if str(get_locale()) == "en" else "zh",
         **extra,
     )
 

@@ -77,7 +77,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from flask_babel import get_locale
 
+    from app import i18n
     from app.questionnaires import markup
+
+    i18n.install(app.jinja_env)
 
     app.jinja_env.globals["get_locale"] = get_locale
     markup.install(app.jinja_env)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app import timeutil
+from app import security, timeutil
 from app.extensions import db
 from app.models import Employment, School, Teacher
 
@@ -29,3 +29,33 @@ def school_of(teacher: Teacher, moment: datetime | None = None) -> School | None
 
 def school_by_id(school_id: int) -> School | None:
     return db.session.scalar(select(School).where(School.id == school_id))
+
+
+def new_teacher(
+    national_id: str, name: str, *, password_hash: str | None = None, email: str | None = None
+) -> Teacher:
+    """Create a teacher: the national ID is kept only encrypted, as its lookup hash and
+    masked."""
+    vault = security.vault()
+    teacher = Teacher(
+        national_id_cipher=vault.encrypt(national_id),
+        national_id_hash=vault.lookup_hash(national_id),
+        national_id_masked=vault.masked(national_id),
+        name=name,
+        email=email,
+        password_hash=password_hash,
+    )
+    db.session.add(teacher)
+    db.session.flush()
+    return teacher
+
+
+def employ(
+    teacher: Teacher, school: School, *, since: datetime, title: str = "教師", subjects: str = ""
+) -> Employment:
+    """Make `school` the teacher's service unit from `since` on."""
+    employment = Employment(
+        teacher_id=teacher.id, school_id=school.id, title=title, subjects=subjects, valid_from=since
+    )
+    db.session.add(employment)
+    return employment

@@ -34,7 +34,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,13 +47,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench import generate as gen
+from bench.procs import HOST, free_port, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-HOST = "127.0.0.1"
 USER_AGENT = "jinxiu-bench/1 (wrk and http.client)"  # one UA: Flask-Login's session id
 BARE_REFERENCE = 500  # req/s the issue quotes for a bare endpoint on this 2-core machine
 TARGETS = {"page": 0.5, "autosave": 0.6}
@@ -263,12 +262,6 @@ def school_count(env: dict[str, str]) -> int:
 # ---- gunicorn ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
@@ -315,17 +308,8 @@ def start_gunicorn(settings: Settings, env: dict[str, str], workdir: Path) -> Se
 
 
 def stop_gunicorn(server: Server) -> None:
-    """SIGTERM to the master we started (it stops its workers), SIGKILL if it lingers."""
-    process = server.process
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # our own session: master and workers
-        process.wait(timeout=5)
+    """Stop the master we started (it stops its workers)."""
+    stop_process(server.process)
 
 
 # ---- CPU accounting (/proc) ----------------------------------------------------------------

@@ -32,8 +32,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,8 +44,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from bench.procs import HOST, free_port, stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 USER_AGENT = "jinxiu-bench-pdf/1"
 PASSWORD = "bench-pdf-password-113"
 TEACHERS = 30
@@ -140,17 +139,16 @@ def make_fixture() -> Fixture:
     from app.models import (
         Authority,
         AuthorityKind,
-        Employment,
         PlanKind,
         PlanStatus,
         RosterSnapshot,
         School,
         SchoolPlan,
         Stage,
-        Teacher,
         TeacherPlan,
     )
-    from app.security import hash_password, vault
+    from app.roster import employ, new_teacher
+    from app.security import hash_password
 
     rng = random.Random()
     cycle = current_cycle()
@@ -177,24 +175,8 @@ def make_fixture() -> Fixture:
     plan_ids, national_ids = [], []
     for n in range(TEACHERS):
         national_id = make_national_id(rng)
-        teacher = Teacher(
-            national_id_cipher=vault().encrypt(national_id),
-            national_id_hash=vault().lookup_hash(national_id),
-            national_id_masked=vault().masked(national_id),
-            name=f"測試教師{n + 1:02d}",
-            password_hash=password_hash,
-        )
-        db.session.add(teacher)
-        db.session.flush()
-        db.session.add(
-            Employment(
-                teacher_id=teacher.id,
-                school_id=school.id,
-                title="教師",
-                subjects="數學",
-                valid_from=timeutil.taipei(2020, 8, 1),
-            )
-        )
+        teacher = new_teacher(national_id, f"測試教師{n + 1:02d}", password_hash=password_hash)
+        employ(teacher, school, since=timeutil.taipei(2020, 8, 1), subjects="數學")
         db.session.add(
             RosterSnapshot(
                 cycle_id=cycle.id,
@@ -255,25 +237,6 @@ def bump_versions(plan_ids: list[int]) -> None:
 # ---- processes -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to a process we started, SIGKILL to its group if it lingers."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-
-
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workdir: Path) -> Iterator[str]:
     """Serve wsgi:app as documented for production (2 workers × 4 threads per 2 cores)."""
@@ -304,7 +267,7 @@ def gunicorn(env: dict[str, str], workdir: Path) -> Iterator[str]:
             time.sleep(0.3)
         yield f"http://{HOST}:{port}"
     finally:
-        _stop(process)
+        stop_process(process)
         log.close()
 
 
@@ -331,7 +294,7 @@ def rq_worker(config: dict[str, Any], queue: str, workdir: Path) -> Iterator[int
     try:
         yield process.pid
     finally:
-        _stop(process)
+        stop_process(process)
         log.close()
 
 

@@ -30,14 +30,14 @@ from app.models import (
     AuthorityKind,
     BusinessAccount,
     County,
-    Employment,
     Region,
     RosterSource,
     School,
     Stage,
     Teacher,
 )
-from app.security import hash_password, vault
+from app.roster import employ, new_teacher
+from app.security import hash_password
 
 PASSWORD = "correct-horse-113"
 
@@ -234,26 +234,10 @@ class Factory:
         since: datetime | None = None,
     ) -> Teacher:
         national_id = national_id or make_national_id(self.rng)
-        teacher = Teacher(
-            national_id_cipher=vault().encrypt(national_id),
-            national_id_hash=vault().lookup_hash(national_id),
-            national_id_masked=vault().masked(national_id),
-            name=name,
-            password_hash=hash_password(password),
-        )
+        teacher = new_teacher(national_id, name, password_hash=hash_password(password))
         teacher.plain_national_id = national_id  # test-only convenience, not a column
-        db.session.add(teacher)
-        db.session.flush()
         if school is not None:
-            db.session.add(
-                Employment(
-                    teacher_id=teacher.id,
-                    school_id=school.id,
-                    title="教師",
-                    subjects="數學",
-                    valid_from=since or timeutil.taipei(2020, 8, 1),
-                )
-            )
+            employ(teacher, school, since=since or timeutil.taipei(2020, 8, 1), subjects="數學")
             db.session.flush()
         return teacher
 

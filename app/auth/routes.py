@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 
 from app.auth import bp
 from app.auth.forms import AccountLoginForm, TeacherLoginForm
@@ -32,45 +35,37 @@ def _start_session(subject: BusinessAccount | Teacher) -> None:
     login_user(subject)
 
 
+def _sign_in(
+    form: FlaskForm,
+    realm: str,
+    identity: str,
+    authenticate: Callable[[str, str, str], BusinessAccount | Teacher | None],
+):
+    """The sign-in lifecycle of both realms: validate, authenticate, start the session."""
+    failure = None
+    if form.validate_on_submit():
+        subject = authenticate(form[identity].data, form.password.data, request.remote_addr or "")
+        db.session.commit()  # the failure count and the attempt are kept either way
+        if subject is not None:
+            _start_session(subject)
+            return redirect(_safe_next(url_for(f"{realm}.dashboard")), 303)
+        failure = GENERIC_FAILURE
+    if realm == "teacher":
+        form[identity].data = ""  # the typed national ID is never echoed back into the page
+    page = render_template("auth/login.html", form=form, failure=failure, realm=realm)
+    return page, 401 if failure else 200
+
+
 @bp.route("/school/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def school_login():
-    form = AccountLoginForm()
-    failure = None
-    if form.validate_on_submit():
-        account = authenticate_account(
-            form.username.data, form.password.data, request.remote_addr or ""
-        )
-        db.session.commit()
-        if account is not None:
-            _start_session(account)
-            default = url_for("school.dashboard")
-            return redirect(_safe_next(default), 303)
-        failure = GENERIC_FAILURE
-    return render_template("auth/login.html", form=form, failure=failure, realm="school"), (
-        401 if failure else 200
-    )
+    return _sign_in(AccountLoginForm(), "school", "username", authenticate_account)
 
 
 @bp.route("/teacher/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def teacher_login():
-    form = TeacherLoginForm()
-    failure = None
-    if form.validate_on_submit():
-        teacher = authenticate_teacher(
-            form.national_id.data, form.password.data, request.remote_addr or ""
-        )
-        db.session.commit()
-        if teacher is not None:
-            _start_session(teacher)
-            return redirect(_safe_next(url_for("teacher.dashboard")), 303)
-        failure = GENERIC_FAILURE
-    # The typed ID is never echoed back into the page.
-    form.national_id.data = ""
-    return render_template("auth/login.html", form=form, failure=failure, realm="teacher"), (
-        401 if failure else 200
-    )
+    return _sign_in(TeacherLoginForm(), "teacher", "national_id", authenticate_teacher)
 
 
 @bp.post("/logout")

@@ -20,7 +20,6 @@ from app.models import (
     AuthorityKind,
     BusinessAccount,
     County,
-    Employment,
     Region,
     RosterSource,
     School,
@@ -28,6 +27,7 @@ from app.models import (
     Teacher,
 )
 from app.reference import COUNTIES, NATIONAL_AUTHORITY, REGIONS
+from app.roster import employ, new_teacher
 from app.security import hash_password, vault
 
 DEMO_PASSWORD = "demo-1130"  # noqa: S105 - public demo password, printed on purpose
@@ -224,25 +224,13 @@ def seed_teachers(report: SeedReport, schools: list[School], password_hash: str)
             digest = vault().lookup_hash(national_id)
             if _one(Teacher, national_id_hash=digest) is not None:
                 continue
-            teacher = Teacher(
-                national_id_cipher=vault().encrypt(national_id),
-                national_id_hash=digest,
-                national_id_masked=vault().masked(national_id),
-                name=name,
-                email=f"t{school.code}{n:02d}@demo.invalid",
+            teacher = new_teacher(
+                national_id,
+                name,
                 password_hash=password_hash,
+                email=f"t{school.code}{n:02d}@demo.invalid",
             )
-            db.session.add(teacher)
-            db.session.flush()
-            db.session.add(
-                Employment(
-                    teacher_id=teacher.id,
-                    school_id=school.id,
-                    title=title,
-                    subjects=subjects,
-                    valid_from=started,
-                )
-            )
+            employ(teacher, school, since=started, title=title, subjects=subjects)
             report.count("teachers")
     return sample_ids
 

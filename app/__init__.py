@@ -110,8 +110,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(teacher_bp, url_prefix="/teacher")
     app.register_blueprint(reports_bp)  # its own paths: /manuals/…, /teacher/…pdf, /school/…
 
-    # 6. Error pages in zh-TW; never a traceback.
+    # 6. Error pages in zh-TW; never a traceback. Security headers on every response.
     _register_error_pages(app)
+    app.after_request(_security_headers)
 
     # 7. Commands.
     from app.cli import register_commands
@@ -133,6 +134,24 @@ def _unauthorized():
     if htmx.is_partial():
         return htmx.redirect_to(target)
     return redirect(target, 303)
+
+
+# Scripts only from our own origin (htmx, app.js); inline styles are allowed because
+# htmx adds its indicator style at run time.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    return response
 
 
 ERROR_TEXT = {

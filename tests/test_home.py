@@ -180,3 +180,12 @@ def test_english_is_selectable(client, clock):
     login = client.get("/teacher/login").get_data(as_text=True)
     assert "Teacher sign-in" in login
     assert "National ID or resident certificate number" in login
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"

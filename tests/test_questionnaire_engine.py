@@ -854,12 +854,17 @@ def test_rendered_form_round_trips_through_parse_form(cycle_113) -> None:
     assert parse_form(teacher, MultiDict(page.submitted)) == mine
 
 
-def test_rows_render_as_a_table_with_buttons_that_work_without_javascript(cycle_113) -> None:
+def test_rows_render_as_fieldsets_with_buttons_that_work_without_javascript(cycle_113) -> None:
     definition = cycle_113.plans["teacher"].questionnaire
     html = render(definition, {}, {}, {})
-    table = re.search(r'<table class="q-rows".*?</table>', html, re.S).group(0)
-    assert "<caption>預定參加的進修活動" in table
-    assert '<label class="visually-hidden" for="f-activities-0-topic">第 1 列 主題</label>' in table
+    group = re.search(r'<fieldset class="field q-question q-type-rows.*?</ol>', html, re.S).group(0)
+    assert re.search(r'<legend class="field-label">預定參加的進修活動', group)
+    assert re.search(r'<legend class="q-row-legend">第 1 列', group)
+    label = re.search(
+        r'<label class="q-cell-label" for="f-activities-0-topic">(.*?)</label>', group, re.S
+    ).group(1)
+    assert "主題" in label
+    assert "（第 1 列）" in label  # each field's name says which row it belongs to
     page = Page(html)
     actions = [b.get("value") for b in page.buttons if b.get("name") == "action"]
     assert actions == ["remove_row:activities:0", "add_row:activities"]

@@ -88,7 +88,16 @@ def described_by(
     return " ".join(ids)
 
 
+def wide(field: Mapping) -> bool:
+    """Whether a row field needs two grid columns: free text, or choices with long labels."""
+    if field["type"] in ("text", "long_text"):
+        return True
+    labels = [text_in(option.get("label"), "zh") for option in field.get("options") or ()]
+    return any(len(label) > 9 for label in labels)
+
+
 GLOBALS = {
+    "q_wide": wide,
     "q_text": text_in,
     "q_id": field_id,
     "q_mark": required_mark,

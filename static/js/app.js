@@ -56,6 +56,21 @@
     }
   });
 
+  // A destructive button asks first (without JavaScript it acts at once; the row's
+  // content was autosaved only as part of the draft).
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var question = button && button.getAttribute("data-confirm");
+    if (!question || button.confirmed) { return; }
+    if (window.confirm(question)) {
+      button.confirmed = true;  // a deferred re-submit below does not ask again
+      window.setTimeout(function () { button.confirmed = false; }, 0);
+    } else {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!isPlanForm(form) || event.defaultPrevented) { return; }

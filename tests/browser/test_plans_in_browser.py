@@ -382,3 +382,25 @@ def test_submit_errors_are_beside_their_fields_and_reachable_by_keyboard(
     page.locator("#f-priority_issues-ocean").check()
     click(page, "送出規劃")
     expect_submitted(page, ["海洋教育", "office@school.edu.tw"])
+
+
+def test_removing_a_row_asks_first(new_page: Callable[..., Page], world: World, clock) -> None:
+    clock.set(SCHOOL_PLAN_OPEN)
+    page = new_page()
+    sign_in_planner(page, world)
+    page.goto("/school/plan")
+    click(page, "新增一列")
+    expect(page.locator(".q-row")).to_have_count(2)
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    page.locator('button[value="remove_row:activities:1"]').click()
+    expect(page.locator(".q-row")).to_have_count(2)  # kept: the person said no
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.locator('button[value="remove_row:activities:1"]').click()
+    expect(page.locator(".q-row")).to_have_count(1)
+    assert questions == ["確定要刪除第 2 列嗎？這一列填寫的內容會一併刪除。"] * 2

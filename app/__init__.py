@@ -114,7 +114,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_error_pages(app)
     app.after_request(_security_headers)
 
-    # 7. Commands.
+    # 7. PDFs: HarfBuzz subsetting and the CJK font must be there (about 24x slower and
+    #    the wrong face without them); production refuses to start otherwise.
+    from app.pdf import check_pdf_environment
+
+    production = app.config["ENV_NAME"] == "production"
+    app.config.setdefault("REQUIRE_HARFBUZZ", production)
+    app.config.setdefault("REQUIRE_CJK_FONT", production)
+    check_pdf_environment(app)
+
+    # 8. Commands.
     from app.cli import register_commands
     from app.reports.jobs import register_job_commands
 

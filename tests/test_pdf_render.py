@@ -444,3 +444,9 @@ def test_render_needs_app_context():
 def test_created_date_is_taipei_time(ctx):
     assert pdf_render._created_w3c() == "2024-08-23T17:00:00+08:00"
     assert datetime.fromisoformat(pdf_render._created_w3c()).utcoffset().seconds == 8 * 3600
+
+
+def test_the_app_checks_the_pdf_environment_at_start_up(make_app, monkeypatch):
+    monkeypatch.setattr(pdf_render, "harfbuzz_subsetting_available", lambda: False)
+    with pytest.raises(RuntimeError, match="harfbuzz"):
+        make_app(REQUIRE_HARFBUZZ=True)

@@ -30,6 +30,7 @@ from app.pdf import (
     render_pdf,
 )
 from app.pdf import render as pdf_render
+from tests.pdf_checks import assert_no_embedded_files
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
@@ -154,17 +155,6 @@ def fonts_of(reader: pypdf.PdfReader) -> dict[str, pypdf.generic.DictionaryObjec
             font = font.get_object()
             fonts[str(font["/BaseFont"])] = font
     return fonts
-
-
-def assert_no_embedded_files(data: bytes) -> None:
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    names = reader.trailer["/Root"].get("/Names")
-    assert names is None or "/EmbeddedFiles" not in names.get_object()
-    for page in reader.pages:
-        for annot in page.get("/Annots") or []:
-            assert annot.get_object().get("/Subtype") != "/FileAttachment"
-    assert b"/EmbeddedFile" not in data
-    assert b"/FileAttachment" not in data
 
 
 def render_report(**context) -> bytes:

@@ -42,6 +42,7 @@ from app.models import (
 from app.questionnaires.cyclefile import load_cycle_file
 from app.reports import cache
 from app.timeutil import taipei
+from tests.pdf_checks import assert_no_embedded_files  # noqa: F401 - re-exported
 
 CYCLE_FILE = ROOT / "data" / "cycles" / "113.yaml"
 PDFTOTEXT = shutil.which("pdftotext")
@@ -285,17 +286,6 @@ def assert_fonts_embedded_subsets(data: bytes) -> None:
                 descriptor = descendant.get_object()["/FontDescriptor"].get_object()
                 assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), name
     assert any(re.fullmatch(r"/[A-Z]{6}\+Noto-Sans-CJK-TC(-Bold)?", n) for n in names), names
-
-
-def assert_no_embedded_files(data: bytes) -> None:
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    names = reader.trailer["/Root"].get("/Names")
-    assert names is None or "/EmbeddedFiles" not in names.get_object()
-    for page in reader.pages:
-        for annot in page.get("/Annots") or []:
-            assert annot.get_object().get("/Subtype") != "/FileAttachment"
-    assert b"/EmbeddedFile" not in data
-    assert b"/FileAttachment" not in data
 
 
 def assert_nothing_past_right_margin(data: bytes) -> None:

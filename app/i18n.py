@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, has_request_context
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 
 
 def _catalog() -> Any:
@@ -31,3 +31,8 @@ def install(env: Any) -> None:
         pgettext=lambda c, s: _catalog().upgettext(c, s),
         npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n),
     )
+
+
+def questionnaire_lang() -> str:
+    """The questionnaires' label language ("zh" or "en") for the current request."""
+    return "en" if has_request_context() and str(get_locale()) == "en" else "zh"

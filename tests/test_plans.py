@@ -477,3 +477,18 @@ def test_a_conflict_with_your_own_other_tab_says_so(app, factory, clock):
     body = stale.get_data(as_text=True)
     assert "您的另一個視窗或分頁" in body
     assert "分頁二" in body
+
+
+def test_the_plan_form_speaks_english_when_chosen(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    client.get("/lang/en")
+    page = client.get("/teacher/plan").get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "Save draft" in page
+    assert "Planned activities" in page  # the questionnaire's own English label
+    refused = client.post(
+        "/teacher/plan", data=teacher_form(0, action="submit", **{"q.activities.0.hours": "999"})
+    )
+    assert "Enter a whole number from 1 to 200." in refused.get_data(as_text=True)

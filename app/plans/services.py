@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from app import audit, timeutil
 from app.cycles.windows import WindowState, state_between
 from app.extensions import db
+from app.i18n import questionnaire_lang
 from app.models import (
     Cycle,
     CycleStatus,
@@ -468,7 +469,7 @@ def save_draft(
     """Save a draft if the window is open, the answers are well-formed and nobody else
     saved in between; return the new version."""
     _require_open(ctx)
-    errors = engine.validate(ctx.definition, answers, final=False)
+    errors = engine.validate(ctx.definition, answers, final=False, lang=questionnaire_lang())
     if errors:
         raise InvalidAnswers(errors)
     version = _write(
@@ -483,7 +484,7 @@ def submit(
 ) -> int:
     """Validate everything, store the plan as submitted and keep this version."""
     _require_open(ctx)
-    errors = engine.validate(ctx.definition, answers, final=True)
+    errors = engine.validate(ctx.definition, answers, final=True, lang=questionnaire_lang())
     if errors:
         raise InvalidAnswers(errors)
     answers = engine.clean(ctx.definition, answers)

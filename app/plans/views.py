@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app import htmx, timeutil
 from app.extensions import db
+from app.i18n import questionnaire_lang
 from app.models import PlanStatus
 from app.plans import services
 from app.plans.services import InvalidAnswers, PlanContext, PlanRefused, VersionConflict
@@ -49,7 +49,9 @@ def render_plan(
     shown = answers if answers is not None else ctx.answers
     other = None
     if conflict is not None and conflict.current is not None:
-        other = engine.summarise(ctx.definition, conflict.current.answers, facts=ctx.facts)
+        other = engine.summarise(
+            ctx.definition, conflict.current.answers, questionnaire_lang(), facts=ctx.facts
+        )
     version = ctx.version
     if conflict is not None and conflict.current is not None:
         # The next save is a deliberate choice made after seeing the other change.
@@ -65,7 +67,7 @@ def render_plan(
         readonly=readonly,
         version=version,
         other=other,
-        lang="en" if str(get_locale()) == "en" else "zh",
+        lang=questionnaire_lang(),
         **extra,
     )
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.access import teacher_required
 from app.cycles.windows import current_cycle, state_for
+from app.i18n import questionnaire_lang
 from app.models import PlanKind, Teacher
 from app.plans import services
 from app.plans.services import PlanContext
@@ -58,7 +59,7 @@ def _school_plan_rows(ctx: PlanContext) -> dict | None:
     plan = ctx.school_plan
     if plan is None:
         return None
-    summary = engine.summarise(plan.definition, plan.answers)
+    summary = engine.summarise(plan.definition, plan.answers, questionnaire_lang())
     activities = next(
         (q for s in summary for q in s["questions"] if q["code"] == engine.ACTIVITIES), None
     )

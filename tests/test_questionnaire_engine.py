@@ -934,3 +934,21 @@ def test_the_macro_uses_class_names_and_leaves_the_form_tag_to_the_page() -> Non
     html = render(DEFINITION, COMPLETE, validate(DEFINITION, {}, final=True), {})
     assert "<form" not in html
     assert "style=" not in html
+
+
+def test_python_markup_helpers_escape_everything() -> None:
+    question = {
+        "code": "mode",
+        "options": [{"code": 'a"b', "label": {"zh": "<b>甲</b>", "en": "A"}}],
+    }
+    options = str(markup.select_options(question, "<script>x</script>", "zh"))
+    assert "<script>" not in options
+    assert "&lt;script&gt;x&lt;/script&gt;" in options  # an unknown stored code, kept escaped
+    assert 'value="a&#34;b"' in options
+    assert "&lt;b&gt;甲&lt;/b&gt;" in options
+    boxes = str(markup.choice_inputs(question, 'q.x"><img', 'checkbox"><i', ['a"b'], "e", "en"))
+    assert "<img" not in boxes
+    assert "<i" not in boxes.replace("<input", "")
+    assert 'type="checkbox"' in boxes
+    assert " checked" in boxes
+    assert 'aria-invalid="true"' in boxes

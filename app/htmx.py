@@ -15,11 +15,6 @@ def is_partial() -> bool:
     )
 
 
-def source() -> str | None:
-    """The id of the element that triggered the request (htmx 4 sends HX-Source)."""
-    return request.headers.get("HX-Source")
-
-
 def render(page: str, partial: str, status: int = 200, **context: Any) -> Response:
     """Render the whole page, or only its partial for htmx, from the same context."""
     template = partial if is_partial() else page

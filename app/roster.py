@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from app import security, timeutil
 from app.extensions import db
 from app.models import Employment, School, Teacher
@@ -25,10 +23,6 @@ def current_employment(teacher: Teacher, moment: datetime | None = None) -> Empl
 def school_of(teacher: Teacher, moment: datetime | None = None) -> School | None:
     employment = current_employment(teacher, moment)
     return employment.school if employment else None
-
-
-def school_by_id(school_id: int) -> School | None:
-    return db.session.scalar(select(School).where(School.id == school_id))
 
 
 def new_teacher(

@@ -492,3 +492,14 @@ def test_the_plan_form_speaks_english_when_chosen(client, factory, clock):
         "/teacher/plan", data=teacher_form(0, action="submit", **{"q.activities.0.hours": "999"})
     )
     assert "Enter a whole number from 1 to 200." in refused.get_data(as_text=True)
+
+
+def test_teacher_dashboard_shows_the_snapshot_schools_window(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 27, 16, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    page = client.get("/teacher/").get_data(as_text=True)
+    assert "填寫中" in page
+    assert "113年9月27日 17:00" in page
+    clock.set(taipei(2024, 9, 27, 17, 0))
+    assert "已截止" in client.get("/teacher/").get_data(as_text=True)

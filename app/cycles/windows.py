@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 
 from app import timeutil
 from app.extensions import db
@@ -14,11 +14,7 @@ from app.models import (
     STAGE_ORDER,
     Cycle,
     CycleStatus,
-    Extension,
     PlanKind,
-    School,
-    Stage,
-    Teacher,
     Window,
 )
 
@@ -66,14 +62,18 @@ def state_between(
     return WindowState(state, opens_at, closes_at, extended, moment)
 
 
-def current_cycle() -> Cycle | None:
-    """The published cycle of the latest academic year."""
-    return db.session.scalar(
-        select(Cycle)
+def current_cycle_id() -> Select:
+    """The id of the current cycle: the published one of the latest academic year."""
+    return (
+        select(Cycle.id)
         .where(Cycle.status == CycleStatus.PUBLISHED)
         .order_by(Cycle.academic_year.desc())
         .limit(1)
     )
+
+
+def current_cycle() -> Cycle | None:
+    return db.session.scalar(select(Cycle).where(Cycle.id == current_cycle_id().scalar_subquery()))
 
 
 def cycle_by_year(year: int) -> Cycle | None:
@@ -86,53 +86,3 @@ def windows_of(cycle: Cycle) -> dict[PlanKind, list[Window]]:
     for window in sorted(cycle.windows, key=lambda w: STAGE_ORDER.index(w.stage)):
         grouped[window.plan_kind].append(window)
     return grouped
-
-
-def window_for(cycle: Cycle, plan_kind: PlanKind, stage: Stage) -> Window | None:
-    return db.session.scalar(
-        select(Window).where(
-            Window.cycle_id == cycle.id, Window.plan_kind == plan_kind, Window.stage == stage
-        )
-    )
-
-
-def extension_until(
-    cycle: Cycle, plan_kind: PlanKind, school: School, teacher: Teacher | None = None
-) -> datetime | None:
-    """The latest extension granted to this school (or this teacher) for this plan kind."""
-    target = Extension.school_id == school.id
-    if teacher is not None:
-        target = target | (Extension.teacher_id == teacher.id)
-    return db.session.scalar(
-        select(func.max(Extension.until)).where(
-            Extension.cycle_id == cycle.id, Extension.plan_kind == plan_kind, target
-        )
-    )
-
-
-def state_for(
-    cycle: Cycle,
-    plan_kind: PlanKind,
-    school: School,
-    teacher: Teacher | None = None,
-    moment: datetime | None = None,
-) -> WindowState:
-    """The window state that governs this school's (or teacher's) plan right now."""
-    moment = moment or timeutil.now()
-    if plan_kind == PlanKind.SCHOOL and school.stage == Stage.KINDERGARTEN:
-        return WindowState("not_taking_part", moment=moment)
-    if (
-        plan_kind == PlanKind.TEACHER
-        and school.stage == Stage.KINDERGARTEN
-        and not cycle.kindergarten_teachers_take_part
-    ):
-        return WindowState("not_taking_part", moment=moment)
-    window = window_for(cycle, plan_kind, school.stage)
-    if window is None:
-        return WindowState("not_taking_part", moment=moment)
-    closes_at = window.closes_at
-    until = extension_until(cycle, plan_kind, school, teacher)
-    extended = until is not None and until > closes_at
-    if extended:
-        closes_at = until
-    return state_between(window.opens_at, closes_at, moment, extended=extended)

@@ -18,12 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app import audit, timeutil
-from app.cycles.windows import WindowState, state_between
+from app.cycles.windows import WindowState, current_cycle_id, state_between
 from app.extensions import db
 from app.i18n import questionnaire_lang
 from app.models import (
     Cycle,
-    CycleStatus,
     Extension,
     PlanKind,
     PlanStatus,
@@ -179,14 +178,7 @@ class QuestionnaireRef:
 def _cycle_filter(by_year: bool) -> Any:
     if by_year:
         return Cycle.academic_year == bindparam("year")
-    current = (
-        select(Cycle.id)
-        .where(Cycle.status == CycleStatus.PUBLISHED)
-        .order_by(Cycle.academic_year.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return Cycle.id == current
+    return Cycle.id == current_cycle_id().scalar_subquery()
 
 
 def _extension_until(kind: PlanKind, teacher: bool) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, render_template, request, url_for
+from flask import Response, flash, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -182,7 +182,3 @@ def handle_reopen(
         return render_plan(ctx, page, problem=refused.message, status=409, **extra)
     flash(_("已重新開啟，請修改後再次送出。"), "ok")
     return htmx.redirect_to(self_url)
-
-
-def login_url(realm: str) -> str:
-    return url_for(f"auth.{realm}_login")

@@ -4,9 +4,9 @@ from flask import abort, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from app.access import teacher_required
-from app.cycles.windows import current_cycle, state_for
+from app.cycles.windows import current_cycle
 from app.i18n import questionnaire_lang
-from app.models import PlanKind, Teacher
+from app.models import Teacher
 from app.plans import services
 from app.plans.services import PlanContext
 from app.plans.views import handle_autosave, handle_post, handle_reopen, render_plan
@@ -31,12 +31,15 @@ def dashboard():
     teacher = _teacher()
     cycle = current_cycle()
     school = school_of(teacher)
-    state = None
-    if cycle is not None and school is not None:
-        state = state_for(cycle, PlanKind.TEACHER, school, teacher)
+    # The window that governs the plan is the snapshot school's, as on the plan page.
     ctx = services.load_teacher_context(teacher) if cycle else None
     return render_template(
-        "teacher/dashboard.html", teacher=teacher, school=school, cycle=cycle, state=state, ctx=ctx
+        "teacher/dashboard.html",
+        teacher=teacher,
+        school=school,
+        cycle=cycle,
+        state=ctx.state if ctx else None,
+        ctx=ctx,
     )
 
 

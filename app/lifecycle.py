@@ -27,21 +27,38 @@ Services never commit or roll back; only this module, CLI commands and the job w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, abort, g, make_response, request
+from flask import Response, abort, current_app, g, make_response, request
 from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app import policy
 from app.extensions import db, login_manager
 from app.models import BusinessAccount, Teacher
 
+log = logging.getLogger(__name__)
+
 View = TypeVar("View", bound=Callable[..., Any])
 Loader = Callable[..., Any]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FLUSHED = "lifecycle.flushed"  # session.info: rows were flushed since the last commit
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[FLUSHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _clear_flush(session: Session) -> None:
+    session.info.pop(FLUSHED, None)
 
 
 def signed_in_teacher() -> Teacher:
@@ -116,7 +133,17 @@ def _transaction(act: Callable[[], Any]) -> Response:
         _roll_back()
         raise
     if request.method in SAFE_METHODS:
-        _roll_back()  # GET never writes; whatever a view touched is not kept
+        # GET never writes: whatever a view changed is dropped, and tests fail loudly.
+        session = db.session()
+        changed = bool(session.new or session.dirty or session.deleted)
+        changed = changed or session.info.get(FLUSHED, False)
+        _roll_back()
+        if changed:
+            if current_app.testing:
+                raise RuntimeError(
+                    f"{request.method} {request.path} changed rows; GET never writes"
+                )
+            log.warning("%s %s changed rows; rolled back", request.method, request.path)
         return response
     if response.status_code >= 400 or g._lifecycle_discard:
         _roll_back()

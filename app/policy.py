@@ -122,7 +122,15 @@ class CountyRef:
 
 
 def roles_of(user: Any) -> frozenset[Role]:
-    """The policy roles of a user (anonymous, a teacher, or a business account)."""
+    """The policy roles of a user (anonymous, a teacher, or a business account).
+
+    An account without the unit its kind needs (a school account with no school, …) is
+    nobody in particular: it holds only the anonymous role, i.e. the public pages.
+    """
+    return _roles(user) or frozenset({Role.ANONYMOUS})
+
+
+def _roles(user: Any) -> frozenset[Role]:
     if isinstance(user, Teacher):
         return frozenset({Role.TEACHER})
     if not isinstance(user, BusinessAccount):

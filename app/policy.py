@@ -296,8 +296,11 @@ def allowed_roles(action: str) -> frozenset[Role]:
 
 def may(user: Any, action: str, obj: Any = None) -> bool:
     """May this user take this action (on this object, which must lie in the user's scope)?"""
-    if not roles_of(user) & allowed_roles(action):
+    allowed = allowed_roles(action)
+    if not roles_of(user) & allowed:
         return False
+    if Role.ANONYMOUS in allowed:  # a public action has no scope: its objects are everyone's
+        return True
     return obj is None or in_scope(user, obj)
 
 

@@ -19,6 +19,7 @@ from flask import Flask, Response, make_response, redirect, render_template, req
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import htmx
 from app.extensions import db
@@ -84,7 +85,7 @@ def _sign_in_url() -> str:
     return url_for(f"auth.{realm}_login", next=request.full_path.rstrip("?"))
 
 
-def unauthorized() -> Response:
+def unauthorized() -> BaseResponse:
     """Not signed in (or the session ended): sign in, or say so in place for htmx."""
     if htmx.is_partial():
         return render_error(401)

@@ -15,6 +15,7 @@ from flask import (
     send_file,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import events, htmx, lifecycle, policy
 from app.cycles.windows import current_cycle
@@ -145,7 +146,7 @@ def plan_pdf(plan: SchoolPlan) -> Response:
 
 @bp.route("/exports", methods=["GET", "POST"])
 @handles("school_export.create", load=own_school)
-def exports_page(school: School) -> Response:
+def exports_page(school: School) -> BaseResponse:
     cycle = requested_cycle()
     form = EmptyForm()
     if request.method == "POST":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, has_request_context, request, session
@@ -10,8 +9,6 @@ from flask import Flask, has_request_context, request, session
 from app import config as app_config
 from app import timeutil
 from app.extensions import babel, csrf, db, limiter, login_manager
-
-log = logging.getLogger(__name__)
 
 
 def select_locale() -> str:

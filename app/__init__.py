@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from flask import Flask, has_request_context, render_template, request, session
-from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from flask import Flask, has_request_context, request, session
 
 from app import config as app_config
 from app import timeutil
 from app.extensions import babel, csrf, db, limiter, login_manager
-
-log = logging.getLogger(__name__)
 
 
 def select_locale() -> str:
@@ -55,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
 
     # 3. Security: passwords, personal-data vault, CSRF, sign-in, rate limits.
-    from app import security
+    from app import errors, security
     from app.auth.services import load_user
 
     security.init_app(app)
@@ -65,7 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "basic"
     login_manager.login_message = "請先登入。"
     login_manager.login_message_category = "info"
-    login_manager.unauthorized_handler(_unauthorized)
+    login_manager.unauthorized_handler(errors.unauthorized)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
 
@@ -77,10 +71,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from flask_babel import get_locale
 
-    from app import i18n
+    from app import i18n, policy
     from app.questionnaires import markup
 
     i18n.install(app.jinja_env)
+    policy.install(app.jinja_env)  # `may(action, obj)` decides which links a page shows
 
     app.jinja_env.globals["get_locale"] = get_locale
     markup.install(app.jinja_env)
@@ -97,9 +92,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         }
     )
 
-    # 5. Features.
+    # 5. Features: each blueprint owns its URL space. Every view runs in the request
+    #    lifecycle (app/lifecycle.py) under an action of the policy table (app/policy.py).
     from app.auth import bp as auth_bp
+    from app.authority import bp as authority_bp
     from app.main import bp as main_bp
+    from app.operator import bp as operator_bp
+    from app.oversight import bp as oversight_bp
+    from app.region import bp as region_bp
     from app.reports import bp as reports_bp
     from app.school import bp as school_bp
     from app.teacher import bp as teacher_bp
@@ -108,10 +108,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(school_bp, url_prefix="/school")
     app.register_blueprint(teacher_bp, url_prefix="/teacher")
-    app.register_blueprint(reports_bp)  # its own paths: /manuals/…, /teacher/…pdf, /school/…
+    app.register_blueprint(region_bp, url_prefix="/region")
+    app.register_blueprint(authority_bp, url_prefix="/authority")
+    app.register_blueprint(operator_bp, url_prefix="/operator")
+    app.register_blueprint(oversight_bp, url_prefix="/oversight")
+    app.register_blueprint(reports_bp, url_prefix="/manuals")  # and subscribes to events
 
-    # 6. Error pages in zh-TW; never a traceback. Security headers on every response.
-    _register_error_pages(app)
+    # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
+    #    Security headers on every response.
+    errors.register(app)
     app.after_request(_security_headers)
 
     # 7. PDFs: HarfBuzz subsetting and the CJK font must be there (about 24x slower and
@@ -132,19 +137,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _unauthorized():
-    from flask import redirect, url_for
-
-    from app import htmx
-
-    # By path, not blueprint: /teacher/plan.pdf belongs to the reports blueprint.
-    realm = "teacher" if request.path.startswith("/teacher/") else "school"
-    target = url_for(f"auth.{realm}_login", next=request.full_path.rstrip("?"))
-    if htmx.is_partial():
-        return htmx.redirect_to(target)
-    return redirect(target, 303)
-
-
 # Scripts only from our own origin (htmx, app.js); inline styles are allowed because
 # htmx adds its indicator style at run time.
 CONTENT_SECURITY_POLICY = (
@@ -161,42 +153,3 @@ def _security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     return response
-
-
-ERROR_TEXT = {
-    400: (_l("請求無法處理"), _l("送出的資料格式不正確，請回上一頁重新操作。")),
-    403: (_l("沒有權限"), _l("您沒有檢視或變更這項資料的權限。")),
-    404: (_l("找不到頁面"), _l("您要找的頁面不存在，或已被移除。")),
-    405: (_l("不支援的操作"), _l("這個網址不接受此種操作。")),
-    413: (_l("資料過大"), _l("送出的資料超過上限，請縮短內容後再試。")),
-    429: (_l("操作過於頻繁"), _l("短時間內嘗試次數過多，請稍候一分鐘再試。")),
-    500: (_l("系統發生錯誤"), _l("系統暫時無法處理您的要求，已記錄此問題，請稍後再試。")),
-}
-
-
-def _register_error_pages(app: Flask) -> None:
-    def render_error(status: int, detail: str | None = None):
-        title, text = ERROR_TEXT.get(status, ERROR_TEXT[400 if status < 500 else 500])
-        return render_template(
-            "error.html", status=status, title=title, text=detail or text
-        ), status
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(_error: CSRFError):
-        return render_error(
-            400,
-            _l(
-                "表單已過期或缺少安全驗證碼（CSRF），請重新整理頁面後再送出。"
-                "您輸入的內容若未儲存，請先複製保留。"
-            ),
-        )
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        return render_error(error.code or 500)
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
-        return render_error(500)

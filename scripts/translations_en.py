@@ -163,6 +163,20 @@ EN = {
     "若您當時已在學校服務，請洽學校的教師資料業務承辦人或總負責人確認，並與諮詢服務聯繫。": "If you were already serving at a school then, ask your school's roster staff or chief account holder to check, and contact the helpline.",
     "回我的進修規劃": "Back to my plan",
     "下載我的規劃（PDF）": "Download my plan (PDF)",
+    "請重新登入": "Please sign in again",
+    "您的登入已結束，請重新登入後再繼續；尚未儲存的內容仍在頁面上。": "Your session has ended. Sign in again to continue; what you typed and did not save is still on the page.",
+    "資料已變更": "Changed elsewhere",
+    "這項資料已在別處變更，請重新整理頁面後再試。": "This was changed elsewhere. Reload the page and try again.",
+    "重新登入": "Sign in again",
+    "主管機關": "Education authority",
+    "所轄學校數": "Schools under it",
+    "系統管理": "Operator",
+    "縣市": "County or city",
+    "下載縣市彙整報表（PDF）": "Download the county summary (PDF)",
+    "區管中心": "Regional centre",
+    "轄區縣市": "Counties covered",
+    "尚未設定": "Not set",
+    "轄區學校數": "Schools covered",
 }
 
 

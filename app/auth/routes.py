@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
+from app import policy
 from app.auth import bp
 from app.auth.forms import AccountLoginForm, TeacherLoginForm
 from app.auth.services import authenticate_account, authenticate_teacher, end_session
@@ -48,7 +49,8 @@ def _sign_in(
         db.session.commit()  # the failure count and the attempt are kept either way
         if subject is not None:
             _start_session(subject)
-            return redirect(_safe_next(url_for(f"{realm}.dashboard")), 303)
+            landing = url_for(policy.landing_endpoint(subject))
+            return redirect(_safe_next(landing), 303)
         failure = GENERIC_FAILURE
     if realm == "teacher":
         form[identity].data = ""  # the typed national ID is never echoed back into the page

@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import timeutil
 from app.cycles.windows import current_cycle, cycle_by_year, state_between, windows_of
 from app.extensions import db
+from app.lifecycle import handles
 from app.main import bp
 from app.models import Cycle, PlanKind
 
@@ -25,6 +26,7 @@ def _schedule(cycle: Cycle) -> dict[PlanKind, list[dict[str, object]]]:
 
 
 @bp.get("/")
+@handles("public.view")
 def home():
     cycle = current_cycle()
     schedule = _schedule(cycle) if cycle else {}
@@ -32,6 +34,7 @@ def home():
 
 
 @bp.get("/cycles/<int:year>")
+@handles("public.view")
 def cycle_schedule(year: int):
     cycle = cycle_by_year(year)
     if cycle is None:
@@ -40,16 +43,17 @@ def cycle_schedule(year: int):
 
 
 @bp.get("/healthz")
+@handles("public.view")
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        db.session.rollback()
+    except SQLAlchemyError:  # the lifecycle rolls the failed transaction back
         return {"status": "database unavailable"}, 503
     return {"status": "ok"}
 
 
 @bp.get("/lang/<code>")
+@handles("public.view")
 def choose_language(code: str):
     if code not in LANGUAGES:
         abort(404)

@@ -1,7 +1,8 @@
 """The request lifecycle shared by the school-plan and teacher-plan pages.
 
-load (one query) → check access (done by the caller) → act → commit once → redirect or
-render. One URL serves the page and, for htmx, its partial (app.htmx is the gate).
+load (one query) → check access (done by the caller) → act → redirect or render; the
+request lifecycle (app.lifecycle) commits once, or rolls back an error answer. One URL
+serves the page and, for htmx, its partial (app.htmx is the gate).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from flask import Response, flash, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from app import htmx, timeutil
-from app.extensions import db
+from app import htmx, lifecycle, timeutil
 from app.i18n import questionnaire_lang
 from app.models import PlanStatus
 from app.plans import services
@@ -98,9 +98,7 @@ def handle_post(
         else:
             services.save_draft(ctx, answers, version, actor_name)
             message = _("已儲存草稿（%(time)s）。", time=timeutil.roc_time(ctx.moment))
-        db.session.commit()
     except InvalidAnswers as refused:
-        db.session.rollback()
         return render_plan(
             ctx,
             page,
@@ -111,7 +109,6 @@ def handle_post(
             **extra,
         )
     except VersionConflict as refused:
-        db.session.rollback()
         return render_plan(
             ctx,
             page,
@@ -122,7 +119,6 @@ def handle_post(
             **extra,
         )
     except PlanRefused as refused:
-        db.session.rollback()
         return render_plan(ctx, page, answers=answers, problem=refused.message, status=409, **extra)
     if action == "submit" and after_submit is not None:
         after_submit(ctx)
@@ -142,21 +138,20 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
     saved, message, kind = version, "", "ok"
     try:
         saved = services.save_draft(ctx, answers, version, actor_name)
-        db.session.commit()
         message = _("已自動儲存 %(time)s", time=timeutil.roc_time(ctx.moment))
     except InvalidAnswers as refused:
-        db.session.rollback()
+        lifecycle.discard()
         kind = "error"
         message = _(
             "尚未自動儲存：有 %(count)d 個欄位需要修正，請按「儲存草稿」查看說明。",
             count=len(refused.errors),
         )
     except VersionConflict:
-        db.session.rollback()
+        lifecycle.discard()
         kind = "error"
         message = _("尚未自動儲存：這份規劃已在別處更新，請按「儲存草稿」查看差異。")
     except PlanRefused as refused:
-        db.session.rollback()
+        lifecycle.discard()
         kind = "error"
         message = _("尚未自動儲存：") + refused.message
     response = Response(
@@ -171,14 +166,11 @@ def handle_reopen(
 ) -> Response:
     try:
         services.reopen(ctx, expected_version(request.form), actor_name)
-        db.session.commit()
     except VersionConflict as refused:
-        db.session.rollback()
         return render_plan(
             ctx, page, problem=refused.message, conflict=refused, status=409, **extra
         )
     except PlanRefused as refused:
-        db.session.rollback()
         return render_plan(ctx, page, problem=refused.message, status=409, **extra)
     flash(_("已重新開啟，請修改後再次送出。"), "ok")
     return htmx.redirect_to(self_url)

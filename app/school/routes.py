@@ -1,38 +1,94 @@
+"""/school/: 業務專區 of a school's business accounts — the school plan, its PDF, exports."""
+
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
-from flask_login import current_user
+from typing import Any
 
-from app.access import account_required, require_school_type
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from app import events, htmx, lifecycle, policy
 from app.cycles.windows import current_cycle
-from app.models import ACCOUNT_TYPE_LABELS, AccountKind, AccountType, BusinessAccount
+from app.extensions import db
+from app.forms import EmptyForm
+from app.lifecycle import handles, signed_in_account
+from app.models import ACCOUNT_TYPE_LABELS, BusinessAccount, Job, School, SchoolPlan
 from app.plans import services
 from app.plans.services import PlanContext
 from app.plans.views import handle_autosave, handle_post, handle_reopen, render_plan
+from app.reports import documents, exports
+from app.reports.delivery import requested_cycle, serve
 from app.school import bp
 
 PAGE = "school/plan.html"
-PLANNERS = (AccountType.PLANNING, AccountType.CHIEF)
-
-
-def _account() -> BusinessAccount:
-    return current_user._get_current_object()
 
 
 def _actor(account: BusinessAccount) -> str:
     return f"{account.name}（{account.username}）"
 
 
+# ---- loaders -----------------------------------------------------------------------------
+
+
+def own_school(account: BusinessAccount) -> School | None:
+    """The account's own school (the only one in a school account's scope)."""
+    return db.session.scalar(policy.schools_in_scope(account).where(School.id == account.school_id))
+
+
+def school_plan_context(account: BusinessAccount) -> PlanContext | None:
+    """The school plan's context; 403 for a stage that does not fill a school plan."""
+    if account.school_id is None:
+        return None
+    ctx = services.load_school_context(account.school_id)
+    if ctx is None or ctx.questionnaire is None:
+        return None
+    if not ctx.taking_part:
+        abort(403)
+    return ctx
+
+
+def school_plan_of_cycle(account: BusinessAccount) -> SchoolPlan | None:
+    """The school plan of the cycle asked for (?year=), read through the account's scope."""
+    cycle = requested_cycle()
+    return db.session.scalar(
+        policy.school_plans_in_scope(account).where(
+            SchoolPlan.cycle_id == cycle.id, SchoolPlan.school_id == account.school_id
+        )
+    )
+
+
+def export_job(_account: BusinessAccount, job_id: int) -> Job | None:
+    """An export job by id; whose school it is, the policy decides (403 for another's)."""
+    job = db.session.get(Job, job_id)
+    return job if job is not None and job.kind == exports.EXPORT_KIND else None
+
+
+# ---- views -------------------------------------------------------------------------------
+
+
 @bp.get("/")
-@account_required()
-def dashboard():
-    account = _account()
+@handles("business.home")
+def dashboard() -> Any:
+    account = signed_in_account()
+    landing = policy.landing_endpoint(account)
+    if landing != policy.SCHOOL_LANDING:
+        # The 業務專區 link and old bookmarks reach staff kinds here: show their own page.
+        return current_app.view_functions[landing]()
     cycle = current_cycle()
     ctx = None
     if cycle is not None and account.school_id is not None:
         ctx = services.load_school_context(account.school_id)
     types = [ACCOUNT_TYPE_LABELS[t] for t in sorted(account.types)]
-    may_plan = account.kind == AccountKind.SCHOOL and account.has_type(*PLANNERS)
     return render_template(
         "school/dashboard.html",
         account=account,
@@ -40,22 +96,10 @@ def dashboard():
         ctx=ctx,
         state=ctx.state if ctx else None,
         type_labels=types,
-        may_plan=may_plan,
     )
 
 
-def _planner_context() -> tuple[BusinessAccount, PlanContext]:
-    account = _account()
-    require_school_type(account, *PLANNERS)
-    ctx = services.load_school_context(account.school_id)
-    if ctx is None or ctx.questionnaire is None:
-        abort(404)
-    if not ctx.taking_part:
-        abort(403)
-    return account, ctx
-
-
-def _extra() -> dict:
+def _extra() -> dict[str, Any]:
     return {
         "urls": {
             "self": url_for("school.plan"),
@@ -66,36 +110,82 @@ def _extra() -> dict:
 
 
 @bp.route("/plan", methods=["GET", "POST"])
-@account_required(AccountKind.SCHOOL)
-def plan():
-    account, ctx = _planner_context()
+@handles("school_plan.edit", load=school_plan_context)
+def plan(ctx: PlanContext) -> Response:
     if request.method == "GET":
         return render_plan(ctx, PAGE, **_extra())
     return handle_post(
         ctx,
         PAGE,
-        _actor(account),
+        _actor(signed_in_account()),
         self_url=url_for("school.plan"),
-        after_submit=_after_submit,
+        after_submit=events.plan_was_submitted,
         **_extra(),
     )
 
 
 @bp.post("/plan/autosave")
-@account_required(AccountKind.SCHOOL)
-def autosave():
-    account, ctx = _planner_context()
-    return handle_autosave(ctx, _actor(account))
+@handles("school_plan.edit", load=school_plan_context)
+def autosave(ctx: PlanContext) -> Response:
+    return handle_autosave(ctx, _actor(signed_in_account()))
 
 
 @bp.post("/plan/reopen")
-@account_required(AccountKind.SCHOOL)
-def reopen_plan():
-    account, ctx = _planner_context()
-    return handle_reopen(ctx, PAGE, _actor(account), self_url=url_for("school.plan"), **_extra())
+@handles("school_plan.edit", load=school_plan_context)
+def reopen_plan(ctx: PlanContext) -> Response:
+    return handle_reopen(
+        ctx, PAGE, _actor(signed_in_account()), self_url=url_for("school.plan"), **_extra()
+    )
 
 
-def _after_submit(ctx: PlanContext) -> None:
-    from app.reports.jobs import schedule_plan_pdf
+@bp.get("/plan.pdf")
+@handles("school_report.view", load=school_plan_of_cycle)
+def plan_pdf(plan: SchoolPlan) -> Response:
+    return serve(documents.school_plan_document(plan))
 
-    schedule_plan_pdf(ctx.kind.value, ctx.plan_id)
+
+@bp.route("/exports", methods=["GET", "POST"])
+@handles("school_export.create", load=own_school)
+def exports_page(school: School) -> BaseResponse:
+    cycle = requested_cycle()
+    form = EmptyForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            job = exports.request_export(signed_in_account(), school, cycle)
+            if job is None:
+                flash("已有匯出工作進行中，請待其完成後再重新產生。", "info")
+            else:
+                job_id = job.id
+                lifecycle.after_commit(lambda: exports.start_export(job_id))
+                flash("已開始產生全校教師進修規劃 PDF 壓縮檔。", "ok")
+        return redirect(url_for("school.exports_page"), 303)
+    rows = exports.export_jobs_of(school)
+    return htmx.render(
+        "reports/exports.html",
+        "reports/_export_jobs.html",
+        form=form,
+        cycle_name=cycle.name,
+        school_name=school.name,
+        jobs=rows,
+        polling=any(row["active"] for row in rows),
+    )
+
+
+@bp.get("/exports/<int:job_id>.zip")
+@handles("school_export.download", load=export_job)
+def export_download(job: Job, job_id: int) -> Response:
+    path = exports.export_path(job)
+    if path is None:
+        abort(404)
+    response = send_file(
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=exports.export_filename(job),
+        conditional=False,
+        etag=False,
+        max_age=None,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,34 +1,67 @@
+"""/teacher/: a teacher's own dashboard, plan form and the plan's PDF."""
+
 from __future__ import annotations
 
-from flask import abort, make_response, render_template, request, url_for
-from flask_login import current_user
+from collections.abc import Callable
+from typing import Any
 
-from app.access import teacher_required
+from flask import Response, abort, make_response, render_template, request, url_for
+
+from app import events
 from app.cycles.windows import current_cycle
 from app.i18n import questionnaire_lang
+from app.lifecycle import handles, signed_in_teacher
 from app.models import Teacher
 from app.plans import services
 from app.plans.services import PlanContext
 from app.plans.views import handle_autosave, handle_post, handle_reopen, render_plan
 from app.questionnaires import engine
+from app.reports import documents
+from app.reports.delivery import serve
 from app.roster import school_of
 from app.teacher import bp
 
 PAGE = "teacher/plan.html"
 
 
-def _teacher() -> Teacher:
-    return current_user._get_current_object()
-
-
 def _actor(teacher: Teacher) -> str:
     return f"教師 {teacher.name}"
 
 
+# ---- loaders: the teacher's own plan context, or an explanation --------------------------
+
+
+def _context_or_explain(teacher: Teacher, *, with_school_plan: bool) -> PlanContext:
+    ctx = services.load_teacher_context(teacher, with_school_plan=with_school_plan)
+    if ctx is None or ctx.questionnaire is None:
+        abort(_not_in_snapshot(teacher))
+    return ctx
+
+
+def plan_with_school_plan(teacher: Teacher) -> PlanContext:
+    """The teacher's plan context with the own school's submitted plan to adopt from."""
+    return _context_or_explain(teacher, with_school_plan=True)
+
+
+def plan_only(teacher: Teacher) -> PlanContext:
+    """The teacher's plan context alone (autosave needs nothing more)."""
+    return _context_or_explain(teacher, with_school_plan=False)
+
+
+def _not_in_snapshot(teacher: Teacher) -> Response:
+    cycle = current_cycle()
+    return make_response(
+        render_template("teacher/not_in_roster.html", teacher=teacher, cycle=cycle), 403
+    )
+
+
+# ---- views -------------------------------------------------------------------------------
+
+
 @bp.get("/")
-@teacher_required
-def dashboard():
-    teacher = _teacher()
+@handles("teacher.home")
+def dashboard() -> str:
+    teacher = signed_in_teacher()
     cycle = current_cycle()
     school = school_of(teacher)
     # The window that governs the plan is the snapshot school's, as on the plan page.
@@ -43,21 +76,7 @@ def dashboard():
     )
 
 
-def _context_or_explain(teacher: Teacher, *, with_school_plan: bool = False) -> PlanContext:
-    ctx = services.load_teacher_context(teacher, with_school_plan=with_school_plan)
-    if ctx is None or ctx.questionnaire is None:
-        abort(_not_in_snapshot(teacher))
-    return ctx
-
-
-def _not_in_snapshot(teacher: Teacher):
-    cycle = current_cycle()
-    return make_response(
-        render_template("teacher/not_in_roster.html", teacher=teacher, cycle=cycle), 403
-    )
-
-
-def _school_plan_rows(ctx: PlanContext) -> dict | None:
+def _school_plan_rows(ctx: PlanContext) -> dict[str, Any] | None:
     """The own school's submitted plan, as plain rows the teacher may adopt."""
     plan = ctx.school_plan
     if plan is None:
@@ -70,7 +89,7 @@ def _school_plan_rows(ctx: PlanContext) -> dict | None:
     return {"rows": rows, "activities": activities}
 
 
-def _extra(ctx: PlanContext) -> dict:
+def _extra(ctx: PlanContext) -> dict[str, Any]:
     return {
         "school_plan": _school_plan_rows(ctx),
         "urls": {
@@ -81,55 +100,55 @@ def _extra(ctx: PlanContext) -> dict:
     }
 
 
-def _adopter(ctx: PlanContext):
-    def adopt(answers: dict, raw: str) -> dict:
+def _adopter(ctx: PlanContext) -> Callable[[dict[str, Any], str], dict[str, Any]]:
+    def adopt(answers: dict[str, Any], raw: str) -> dict[str, Any]:
         school = ctx.school_plan or services.submitted_school_plan(ctx.cycle.id, ctx.school.id)
         if school is None or not raw.isdigit() or len(raw) > 4:
             return answers
-        return engine.adopt_rows(
+        adopted: dict[str, Any] = engine.adopt_rows(
             school.definition, school.answers, ctx.definition, answers, [int(raw)]
         )
+        return adopted
 
     return adopt
 
 
 @bp.route("/plan", methods=["GET", "POST"])
-@teacher_required
-def plan():
-    teacher = _teacher()
-    ctx = _context_or_explain(teacher, with_school_plan=True)
+@handles("teacher_plan.edit", load=plan_with_school_plan)
+def plan(ctx: PlanContext) -> Response:
     if request.method == "GET":
         return render_plan(ctx, PAGE, **_extra(ctx))
     return handle_post(
         ctx,
         PAGE,
-        _actor(teacher),
+        _actor(signed_in_teacher()),
         self_url=url_for("teacher.plan"),
-        after_submit=_after_submit,
+        after_submit=events.plan_was_submitted,
         adopt=_adopter(ctx),
         **_extra(ctx),
     )
 
 
 @bp.post("/plan/autosave")
-@teacher_required
-def autosave():
-    teacher = _teacher()
-    ctx = _context_or_explain(teacher)
-    return handle_autosave(ctx, _actor(teacher))
+@handles("teacher_plan.edit", load=plan_only)
+def autosave(ctx: PlanContext) -> Response:
+    return handle_autosave(ctx, _actor(signed_in_teacher()))
 
 
 @bp.post("/plan/reopen")
-@teacher_required
-def reopen_plan():
-    teacher = _teacher()
-    ctx = _context_or_explain(teacher, with_school_plan=True)
+@handles("teacher_plan.edit", load=plan_with_school_plan)
+def reopen_plan(ctx: PlanContext) -> Response:
     return handle_reopen(
-        ctx, PAGE, _actor(teacher), self_url=url_for("teacher.plan"), **_extra(ctx)
+        ctx, PAGE, _actor(signed_in_teacher()), self_url=url_for("teacher.plan"), **_extra(ctx)
     )
 
 
-def _after_submit(ctx: PlanContext) -> None:
-    from app.reports.jobs import schedule_plan_pdf
-
-    schedule_plan_pdf(ctx.kind.value, ctx.plan_id)
+@bp.get("/plan.pdf")
+@handles("teacher_report.view")
+def plan_pdf() -> Response:
+    # The document is built from the signed-in teacher's own id: in scope by construction.
+    teacher = signed_in_teacher()
+    document = documents.teacher_plan_download(teacher.id, request.args.get("year", type=int))
+    if document is None:
+        abort(404)
+    return serve(document)

@@ -236,6 +236,7 @@ def populate(settings: Settings, env: dict[str, str]) -> gen.GenerateReport:
             "SECRET_KEY": env["SECRET_KEY"],
             "PERSONAL_DATA_KEY": env["PERSONAL_DATA_KEY"],
             "REDIS_URL": None,
+            "SINGLE_PROCESS": True,  # seeding in this process only: no queue, no limits
         }
     )
     upgrade(env["DATABASE_URL"])

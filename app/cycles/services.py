@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Integer, delete, exists, func, insert, literal, select
 
 from app import audit, timeutil
 from app.extensions import db
@@ -159,49 +159,65 @@ class SnapshotTooEarly(RuntimeError):
 def take_snapshot(
     cycle: Cycle, *, force: bool = False, moment: datetime | None = None
 ) -> SnapshotResult:
-    """Freeze the teachers employed at the cutoff into the cycle (idempotent)."""
+    """Freeze the teachers employed at the cutoff into the cycle (idempotent).
+
+    One `INSERT … SELECT`: a teacher employed at two schools at the cutoff counts once, at
+    the service that began last (the later-recorded one on a tie).
+    """
     moment = moment or timeutil.now()
     if moment < cycle.roster_cutoff and not force:
         raise SnapshotTooEarly(
             f"尚未到名單基準日（{timeutil.roc_datetime(cycle.roster_cutoff)}），"
             "目前不能擷取教師名單；若確定要提前擷取，請加上 --force。"
         )
-    count = db.session.scalar(
-        select(func.count()).select_from(RosterSnapshot).where(RosterSnapshot.cycle_id == cycle.id)
-    )
     if cycle.snapshot_taken_at is not None and not force:
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(RosterSnapshot)
+            .where(RosterSnapshot.cycle_id == cycle.id)
+        )
         return SnapshotResult(count or 0, True)
     if force:
         db.session.execute(delete(RosterSnapshot).where(RosterSnapshot.cycle_id == cycle.id))
-    rows = db.session.execute(
+    latest_first = func.row_number().over(
+        partition_by=Employment.teacher_id,
+        order_by=(Employment.valid_from.desc(), Employment.id.desc()),
+    )
+    in_force = (
         Employment.at(cycle.roster_cutoff)
         .join(School, School.id == Employment.school_id)
-        .order_by(Employment.teacher_id, Employment.valid_from.desc())
         .with_only_columns(
-            Employment.teacher_id, Employment.school_id, Employment.title, Employment.subjects
+            Employment.teacher_id,
+            Employment.school_id,
+            Employment.title,
+            Employment.subjects,
+            latest_first.label("rank"),
         )
-    ).all()
-    seen: set[int] = set()
-    for teacher_id, school_id, title, subjects in rows:
-        if teacher_id in seen:  # a teacher with two schools counts once, at the latest
-            continue
-        seen.add(teacher_id)
-        db.session.add(
-            RosterSnapshot(
-                cycle_id=cycle.id,
-                teacher_id=teacher_id,
-                school_id=school_id,
-                title=title,
-                subjects=subjects,
-            )
+        .subquery()
+    )
+    inserted = db.session.scalars(
+        insert(RosterSnapshot)
+        .from_select(
+            ["cycle_id", "teacher_id", "school_id", "title", "subjects"],
+            select(
+                literal(cycle.id, Integer),
+                in_force.c.teacher_id,
+                in_force.c.school_id,
+                in_force.c.title,
+                in_force.c.subjects,
+            ).where(in_force.c.rank == 1),
         )
+        # The count comes back with the rows (the ORM's rowcount is not every driver's).
+        .returning(RosterSnapshot.id)
+    )
+    taken = len(inserted.all())
     cycle.snapshot_taken_at = moment
     audit.record(
         "cycle.snapshot",
         "cycle",
         cycle.academic_year,
-        after={"teachers": len(seen), "forced": force},
+        after={"teachers": taken, "forced": force},
         actor="cli",
     )
     db.session.flush()
-    return SnapshotResult(len(seen), False)
+    return SnapshotResult(taken, False)

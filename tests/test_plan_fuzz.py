@@ -43,7 +43,7 @@ HOSTILE = [
 ]
 
 
-def _field_names(definition: dict) -> list[str]:
+def field_names(definition: dict) -> list[str]:
     names = ["action", "version"]
     for question in iter_questions(definition):
         code = question["code"]
@@ -58,7 +58,7 @@ def _field_names(definition: dict) -> list[str]:
     return names
 
 
-def _value(names: list[str]):
+def form_values(names: list[str]):
     scalar = st.one_of(
         st.sampled_from(HOSTILE),
         st.text(max_size=300),
@@ -147,7 +147,7 @@ def _fuzz(client, plan_model, base_form, names, version_of):
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(
-        extra=_value(names),
+        extra=form_values(names),
         keep_version=st.booleans(),
         action=ACTIONS,
         reopen_version=REOPEN_VERSIONS,
@@ -190,7 +190,7 @@ def test_teacher_form_survives_hostile_input(client, factory, clock):
     login_teacher(client, world["teachers"][Stage.ELEMENTARY])
     assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
     definition = db.session.scalar(select(TeacherPlan)).questionnaire.definition
-    _fuzz(client, TeacherPlan, teacher_form, _field_names(definition), "/teacher/plan")
+    _fuzz(client, TeacherPlan, teacher_form, field_names(definition), "/teacher/plan")
 
 
 def test_school_form_survives_hostile_input(client, factory, clock):
@@ -199,4 +199,4 @@ def test_school_form_survives_hostile_input(client, factory, clock):
     login_account(client, world["planners"][Stage.ELEMENTARY])
     assert client.post("/school/plan", data=school_form(0)).status_code == 303
     definition = db.session.scalar(select(SchoolPlan)).questionnaire.definition
-    _fuzz(client, SchoolPlan, school_form, _field_names(definition), "/school/plan")
+    _fuzz(client, SchoolPlan, school_form, field_names(definition), "/school/plan")

@@ -210,7 +210,7 @@ def _admin(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def create_database(name: str) -> str:
@@ -814,7 +814,7 @@ def run_wrk(
 
 def run_pdf(context: dict[str, Any]) -> dict[str, Any] | None:
     try:
-        from bench import pdf  # type: ignore[attr-defined]
+        from bench import pdf
     except ImportError:
         return None
     runner = getattr(pdf, "run", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, delete, exists, func, insert, literal, select
 
@@ -22,6 +23,9 @@ from app.models import (
     TeacherPlan,
     Window,
 )
+
+if TYPE_CHECKING:
+    from app.questionnaires.cyclefile import CycleSpec
 
 
 class CycleImportError(ValueError):
@@ -86,14 +90,15 @@ def _apply_questionnaire(cycle: Cycle, plan_kind: PlanKind, definition: dict, so
     return "created"
 
 
-def import_cycle(spec, source: str) -> tuple[Cycle, dict[str, str]]:
+def import_cycle(spec: CycleSpec, source: str) -> tuple[Cycle, dict[str, str]]:
     """Create or update a cycle, its windows and questionnaires from a parsed cycle file."""
-    cycle = db.session.scalar(select(Cycle).where(Cycle.academic_year == spec.academic_year))
-    created = cycle is None
-    before = None if created else _cycle_facts(cycle)
-    if cycle is None:
+    found = db.session.scalar(select(Cycle).where(Cycle.academic_year == spec.academic_year))
+    before = None if found is None else _cycle_facts(found)
+    if found is None:
         cycle = Cycle(academic_year=spec.academic_year)
         db.session.add(cycle)
+    else:
+        cycle = found
     cycle.name = spec.name
     cycle.status = CycleStatus(spec.status)
     cycle.roster_cutoff = spec.roster_cutoff
@@ -111,15 +116,17 @@ def import_cycle(spec, source: str) -> tuple[Cycle, dict[str, str]]:
         if key not in wanted:
             db.session.delete(window)
     for (kind, stage), (opens_at, closes_at) in wanted.items():
-        window = existing.get((kind, stage))
-        if window is None:
-            window = Window(cycle=cycle, plan_kind=kind, stage=stage)
-            db.session.add(window)
-        window.opens_at, window.closes_at = opens_at, closes_at
+        target = existing.get((kind, stage))
+        if target is None:
+            target = Window(cycle=cycle, plan_kind=kind, stage=stage)
+            db.session.add(target)
+        target.opens_at, target.closes_at = opens_at, closes_at
 
-    outcome = {}
-    for kind, plan in spec.plans.items():
-        outcome[kind] = _apply_questionnaire(cycle, PlanKind(kind), plan.questionnaire, source)
+    outcome: dict[str, str] = {}
+    for kind_name, plan in spec.plans.items():
+        outcome[kind_name] = _apply_questionnaire(
+            cycle, PlanKind(kind_name), plan.questionnaire, source
+        )
     db.session.flush()
     audit.record(
         "cycle.import",

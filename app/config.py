@@ -26,6 +26,7 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         "PERSONAL_DATA_KEY": env.get("PERSONAL_DATA_KEY", DEMO_PERSONAL_DATA_KEY),
         "DATABASE_URL": env.get("DATABASE_URL", default_db),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        "SINGLE_PROCESS": env.get("SINGLE_PROCESS", "").strip().lower() in ("1", "true", "yes"),
         "PDF_CACHE_DIR": env.get("PDF_CACHE_DIR", str(ROOT / "var" / "pdf")),
         "CONTACT_PHONE": env.get("CONTACT_PHONE", "07-7258600"),
         "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "inservice@mail.nknu.edu.tw"),
@@ -51,7 +52,7 @@ DEFAULTS: dict[str, object] = {
 
 
 def validate(config: dict[str, object]) -> None:
-    """Refuse to run in production with demo secrets or without a real database."""
+    """Refuse to run in production with demo secrets, without a real database or Redis."""
     if config.get("ENV_NAME") != "production":
         return
     problems = []
@@ -61,5 +62,9 @@ def validate(config: dict[str, object]) -> None:
         problems.append("PERSONAL_DATA_KEY must be set to a private random value")
     if str(config.get("DATABASE_URL", "")).startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL in production")
+    # Without Redis each process keeps its own rate limits and renders PDFs inline: only
+    # right for one process, so that mode must be asked for by name.
+    if not config.get("REDIS_URL") and not config.get("SINGLE_PROCESS"):
+        problems.append("REDIS_URL must be set (or SINGLE_PROCESS=1 for a one-process server)")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))

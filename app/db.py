@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from flask import has_app_context
-from flask.globals import app_ctx
+from flask import Flask, current_app, has_app_context
+from flask.globals import _cv_app
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -64,30 +64,62 @@ def make_engine(url: str) -> Engine:
 
 def _app_context_scope() -> int:
     """One session per Flask app context (a request, a command, a job), else per thread."""
-    if has_app_context():
-        return id(app_ctx._get_current_object())
-    return threading.get_ident()
+    context = _cv_app.get(None)
+    return id(context) if context is not None else threading.get_ident()
+
+
+ENGINE_KEY = "database_engine"
+
+
+class _AppBoundSessions(sessionmaker[Session]):
+    """Makes each new session on the engine of the app whose context it is made in."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(expire_on_commit=False)
+        self._database = database
+
+    def __call__(self, **local_kw: Any) -> Session:
+        local_kw.setdefault("bind", self._database.engine)
+        return super().__call__(**local_kw)
 
 
 class Database:
-    """Holds the engine and a scoped session removed at the end of each app context."""
+    """Engines per database URL, and a scoped session removed at the end of each app context.
+
+    Several apps may live in one process (tests, the benchmark, a worker): each app keeps
+    the engine of its own URL, and a session is bound to the engine of the app in whose
+    context it was opened. Initialising another app never disposes or rebinds an engine
+    that an existing app (or an open session) is using; apps with the same URL share one
+    engine, so no pool is dropped with connections still open in it.
+    """
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
+        self._engines: dict[str, Engine] = {}
+        self._default: Engine | None = None
         self.session: scoped_session[Session] = scoped_session(
-            sessionmaker(), scopefunc=_app_context_scope
+            _AppBoundSessions(self), scopefunc=_app_context_scope
         )
 
-    def init_app(self, app: Any) -> None:
-        url = app.config["DATABASE_URL"]
-        # Several apps in one process (tests, the benchmark) share one engine per URL, so
-        # no pool is dropped with connections still open in it.
-        if self.engine is None or self.engine.url.render_as_string(hide_password=False) != url:
-            if self.engine is not None:
-                self.engine.dispose()
-            self.engine = make_engine(url)
-        self.session.remove()
-        self.session.configure(bind=self.engine, expire_on_commit=False)
+    @property
+    def engine(self) -> Engine | None:
+        """The current app's engine; outside an app context, the last app's."""
+        if has_app_context():
+            engine = current_app.extensions.get(ENGINE_KEY)
+            if engine is not None:
+                return cast(Engine, engine)
+        return self._default
+
+    def engine_for(self, url: str) -> Engine:
+        """The process's engine for `url`, created on first use."""
+        engine = self._engines.get(url)
+        if engine is None:
+            engine = self._engines[url] = make_engine(url)
+        return engine
+
+    def init_app(self, app: Flask) -> None:
+        engine = self.engine_for(app.config["DATABASE_URL"])
+        app.extensions[ENGINE_KEY] = engine
+        self._default = engine
         app.teardown_appcontext(self._remove)
 
     def _remove(self, _exc: BaseException | None = None) -> None:

@@ -51,7 +51,7 @@ class _Blueprint(Blueprint):
     """A blueprint whose one template lives in this file (compiled once, cached by Jinja)."""
 
     @property
-    def jinja_loader(self) -> BaseLoader | None:  # type: ignore[override]
+    def jinja_loader(self) -> BaseLoader | None:
         return _LOADER
 
 

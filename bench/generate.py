@@ -285,7 +285,9 @@ def _accounts(schools: list[_School], password_hash: str, report: GenerateReport
     """A chief (總負責人 + 教師資料) and, except kindergartens, a planning account per school."""
     wanted: list[tuple[dict[str, Any], tuple[AccountType, ...]]] = []
     for school in schools:
-        kinds = [("chief", "總負責人", (AccountType.CHIEF, AccountType.ROSTER))]
+        kinds: list[tuple[str, str, tuple[AccountType, ...]]] = [
+            ("chief", "總負責人", (AccountType.CHIEF, AccountType.ROSTER))
+        ]
         if school.stage != Stage.KINDERGARTEN:
             kinds.append(("plan", "進修承辦", (AccountType.PLANNING,)))
         for prefix, title, types in kinds:
@@ -499,23 +501,28 @@ def _plans(
         state = teacher_states.get(school.stage)
         if school.stage == Stage.KINDERGARTEN and not k_take_part:
             state = None
+        teacher_status: PlanStatus | None = None
         if state == "open":
             roll = rng.random()
-            status = None
             if roll < plan_share * 0.8:
-                status = PlanStatus.DRAFT
+                teacher_status = PlanStatus.DRAFT
             elif roll < plan_share:
-                status = PlanStatus.SUBMITTED
-            if status != PlanStatus.SUBMITTED:
+                teacher_status = PlanStatus.SUBMITTED
+            if teacher_status != PlanStatus.SUBMITTED:
                 free.append((national_id, teacher_id))
-        elif state == "closed":
-            status = PlanStatus.SUBMITTED if rng.random() < min(0.95, plan_share * 1.8) else None
-        else:
-            status = None
-        if status is None:
+        elif state == "closed" and rng.random() < min(0.95, plan_share * 1.8):
+            teacher_status = PlanStatus.SUBMITTED
+        if teacher_status is None:
             continue
         row = _plan_row(
-            rng, cycle, school, teacher_q.id, rng.choice(teacher_answers), status, moment, "教師"
+            rng,
+            cycle,
+            school,
+            teacher_q.id,
+            rng.choice(teacher_answers),
+            teacher_status,
+            moment,
+            "教師",
         )
         row["teacher_id"] = teacher_id
         rows.append(row)

@@ -210,7 +210,7 @@ def _admin(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def create_database(name: str) -> str:
@@ -236,6 +236,7 @@ def populate(settings: Settings, env: dict[str, str]) -> gen.GenerateReport:
             "SECRET_KEY": env["SECRET_KEY"],
             "PERSONAL_DATA_KEY": env["PERSONAL_DATA_KEY"],
             "REDIS_URL": None,
+            "SINGLE_PROCESS": True,  # seeding in this process only: no queue, no limits
         }
     )
     upgrade(env["DATABASE_URL"])
@@ -813,7 +814,7 @@ def run_wrk(
 
 def run_pdf(context: dict[str, Any]) -> dict[str, Any] | None:
     try:
-        from bench import pdf  # type: ignore[attr-defined]
+        from bench import pdf
     except ImportError:
         return None
     runner = getattr(pdf, "run", None)

@@ -171,6 +171,8 @@ def make_fixture() -> Fixture:
     db.session.flush()
     teacher_q = latest_questionnaire(cycle, PlanKind.TEACHER)
     school_q = latest_questionnaire(cycle, PlanKind.SCHOOL)
+    if teacher_q is None or school_q is None:
+        raise RuntimeError("the 113 cycle file has no questionnaires")
     password_hash = hash_password(PASSWORD)
     plan_ids, national_ids = [], []
     for n in range(TEACHERS):
@@ -320,7 +322,7 @@ class Client:
     def _connection(self) -> http.client.HTTPConnection:
         if self.conn is None:
             parts = urlsplit(self.base_url)
-            self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+            self.conn = http.client.HTTPConnection(parts.hostname or HOST, parts.port, timeout=120)
         return self.conn
 
     def request(
@@ -386,7 +388,10 @@ def wrk_rate(base_url: str, path: str, cookies: dict[str, str]) -> float:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
     if errors:
         raise RuntimeError(f"{path}: {errors.group(1)} non-2xx responses under wrk")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    if rate is None:
+        raise RuntimeError(f"{path}: wrk printed no Requests/sec")
+    return float(rate.group(1))
 
 
 def _timed(call: Callable[[], Any]) -> float:
@@ -401,6 +406,7 @@ def _timed(call: Callable[[], Any]) -> float:
 def render_figures(fixture: Fixture) -> dict[str, Any]:
     """Figures 1 and 5, in this process (app context): ours vs bare, sizes and pages."""
     from flask import current_app
+    from jinja2 import Template
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -409,13 +415,15 @@ def render_figures(fixture: Fixture) -> dict[str, Any]:
     from app.pdf import render as pdf_render
     from app.reports import cache, documents
 
-    plan = db.session.get(TeacherPlan, fixture.plan_ids[0])
+    plan = db.session.get_one(TeacherPlan, fixture.plan_ids[0])
     teacher_doc = documents.teacher_plan_document(plan)
     captured: dict[str, str] = {}
     original = pdf_render.render_template
 
-    def capture(template: str, **context: Any) -> str:
-        captured["html"] = original(template, **context)
+    def capture(
+        template_name_or_list: str | Template | list[str | Template], **context: Any
+    ) -> str:
+        captured["html"] = original(template_name_or_list, **context)
         return captured["html"]
 
     pdf_render.render_template = capture
@@ -423,7 +431,7 @@ def render_figures(fixture: Fixture) -> dict[str, Any]:
         teacher_pdf = cache.render(teacher_doc)
     finally:
         pdf_render.render_template = original
-    html, static = captured["html"], current_app.static_folder
+    html, static = captured["html"], str(current_app.static_folder)
 
     def ours() -> None:
         cache.render(documents.teacher_plan_document(plan))
@@ -443,7 +451,9 @@ def render_figures(fixture: Fixture) -> dict[str, Any]:
     ours_s = statistics.median(_timed(ours) for _ in range(SAMPLES))
     bare_s = statistics.median(_timed(bare) for _ in range(SAMPLES))
     shared_s = statistics.median(_timed(bare_shared_fonts) for _ in range(SAMPLES))
-    school_doc = documents.school_plan_document(db.session.get(SchoolPlan, fixture.school_plan_id))
+    school_doc = documents.school_plan_document(
+        db.session.get_one(SchoolPlan, fixture.school_plan_id)
+    )
     school_pdf = cache.render(school_doc)
     return {
         "render_ms_ours": round(ours_s * 1000),
@@ -540,7 +550,7 @@ def download_figures(fixture: Fixture, base_url: str) -> dict[str, Any]:
     from app.models import TeacherPlan
     from app.reports import cache, documents
 
-    plan = db.session.get(TeacherPlan, fixture.plan_ids[-1], populate_existing=True)
+    plan = db.session.get_one(TeacherPlan, fixture.plan_ids[-1], populate_existing=True)
     cached = cache.get_or_render(documents.teacher_plan_document(plan))
     static_name = f"bench-pdf-{secrets.token_hex(6)}.bin"
     static_path = ROOT / "static" / static_name
@@ -664,7 +674,7 @@ def run(
     """Measure the PDF figures against a running server (the harness's), or a standalone one."""
     say = say or (lambda message: print(message, flush=True))
     own_dir = workdir is None
-    folder = Path(tempfile.mkdtemp(prefix="jinxiu-bench-pdf-")) if own_dir else Path(workdir)
+    folder = Path(tempfile.mkdtemp(prefix="jinxiu-bench-pdf-") if workdir is None else workdir)
     figures: dict[str, Any] = {}
     try:
         with contextlib.ExitStack() as stack:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import Connection
 
 from app import models  # noqa: F401 - registers every table on the metadata
 from app.config import from_environment
@@ -23,7 +26,7 @@ def _url() -> str:
     )
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Our TypeDecorator renders as the portable column type it stands for.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -52,7 +55,7 @@ def run_online() -> None:
         _run_with(conn)
 
 
-def _run_with(connection: object) -> None:
+def _run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

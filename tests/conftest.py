@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import create_engine, select, text
 
 from app import create_app, timeutil
@@ -64,6 +65,40 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     _reset_schema(url)
     upgrade(url)
     return url
+
+
+RQ_PREFIX = "rq:"
+
+
+def _rq_keys(connection: Redis) -> set[bytes]:
+    return set(connection.scan_iter(match=RQ_PREFIX + "*", count=1000))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_left_without_rq_keys() -> Iterator[None]:
+    """With REDIS_URL set, the suite leaves no RQ key (queues, jobs, results, workers) behind.
+
+    The test's Redis database belongs to the suite: keys an interrupted earlier run left
+    are removed first, the keys the tests created are removed at the end, and then none
+    may remain (a worker or job still running would write them again).
+    """
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        yield
+        return
+    connection = Redis.from_url(url)
+    try:
+        leftovers = _rq_keys(connection)
+        if leftovers:
+            connection.delete(*leftovers)
+        yield
+        created = _rq_keys(connection)
+        if created:
+            connection.delete(*created)
+        remaining = sorted(key.decode() for key in _rq_keys(connection))
+        assert remaining == [], f"RQ keys left in {url}: {remaining}"
+    finally:
+        connection.close()
 
 
 TEST_CONFIG = {

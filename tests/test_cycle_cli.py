@@ -4,14 +4,18 @@ questionnaires frozen once answered, an idempotent snapshot that waits for the c
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.config import ROOT
+from app.cycles.services import take_snapshot
 from app.extensions import db
 from app.models import Cycle, Questionnaire, RosterSnapshot, SchoolPlan, Stage, Window
+from app.roster import employ
 from app.timeutil import taipei
+from tests.plan_helpers import import_113
 
 
 def _invoke(app, *args):
@@ -108,3 +112,54 @@ def test_snapshot_waits_for_the_cutoff_and_is_idempotent(app, factory, clock):
     second = _invoke(app, "cycle", "snapshot", "113")
     assert "未重複擷取" in second.output
     assert db.session.scalar(select(func.count()).select_from(RosterSnapshot)) == 2
+
+
+def test_snapshot_is_one_insert_select_with_the_latest_service_per_teacher(app, factory):
+    cycle = import_113()
+    cutoff = cycle.roster_cutoff
+    first, second = factory.school(Stage.JUNIOR), factory.school(Stage.ELEMENTARY)
+    stays = factory.teacher(first)
+    moved = factory.teacher(first, since=taipei(2019, 8, 1))
+    employ(moved, second, since=taipei(2023, 2, 1), title="組長", subjects="自然")
+    left = factory.teacher(first)  # left before the cutoff: out
+    left.employments[0].valid_to = taipei(2024, 7, 31)
+    factory.teacher(second, since=cutoff + timedelta(seconds=1))  # after the cutoff: out
+    db.session.commit()
+
+    inserts: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO ROSTER_SNAPSHOT"):
+            inserts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = take_snapshot(cycle, moment=cutoff)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    db.session.commit()
+    assert len(inserts) == 1
+    assert "SELECT" in inserts[0].upper()
+    assert (result.taken, result.already) == (2, False)
+
+    def rows():
+        return set(
+            db.session.execute(
+                select(
+                    RosterSnapshot.teacher_id,
+                    RosterSnapshot.school_id,
+                    RosterSnapshot.title,
+                    RosterSnapshot.subjects,
+                ).where(RosterSnapshot.cycle_id == cycle.id)
+            ).all()
+        )
+
+    expected = {(stays.id, first.id, "教師", "數學"), (moved.id, second.id, "組長", "自然")}
+    assert rows() == expected
+
+    again = take_snapshot(cycle, moment=cutoff + timedelta(days=1))
+    assert (again.taken, again.already) == (2, True)
+    forced = take_snapshot(cycle, force=True, moment=cutoff + timedelta(days=2))
+    db.session.commit()
+    assert (forced.taken, forced.already) == (2, False)
+    assert rows() == expected

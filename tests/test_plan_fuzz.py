@@ -1,5 +1,6 @@
-"""Hostile and random posts to every field of both plan forms (over 1,000 cases each):
-never a 500, every refusal explained beside its field, no stored change from a refusal."""
+"""Hostile and random posts to every field of both plan forms (over 1,000 cases each), through
+save, submit and reopen: never a 500, every refusal explained beside its field, no stored
+change from a refusal."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ HOSTILE = [
 ]
 
 
-def _field_names(definition: dict) -> list[str]:
+def field_names(definition: dict) -> list[str]:
     names = ["action", "version"]
     for question in iter_questions(definition):
         code = question["code"]
@@ -57,7 +58,7 @@ def _field_names(definition: dict) -> list[str]:
     return names
 
 
-def _value(names: list[str]):
+def form_values(names: list[str]):
     scalar = st.one_of(
         st.sampled_from(HOSTILE),
         st.text(max_size=300),
@@ -97,7 +98,47 @@ def _assert_explained(body: str) -> None:
         assert error_id in described
 
 
+ACTIONS = st.one_of(
+    st.sampled_from(
+        ["save", "submit", "submit", "submit", "add_row:activities", "remove_row:activities:0"]
+    ),
+    st.sampled_from(HOSTILE),
+)
+# None: the version the page showed; else a stale, future or hostile one.
+REOPEN_VERSIONS = st.one_of(
+    st.none(),
+    st.none(),
+    st.sampled_from(HOSTILE),
+    st.integers(-5, 10**12).map(str),
+)
+
+
+def _state(plan_model):
+    db.session.expire_all()
+    plan = db.session.scalar(select(plan_model))
+    return (plan.version, dict(plan.answers), plan.status)
+
+
+def _reopen(client, plan_model, url, version, seen):
+    """Reopen a submitted plan; a refusal changes nothing and says why."""
+    before = _state(plan_model)
+    response = client.post(url + "/reopen", data={} if version is None else {"version": version})
+    assert response.status_code in (303, 409), response.status_code
+    after = _state(plan_model)
+    if response.status_code == 303:
+        assert after[0] == before[0] + 1
+        assert after[1] == before[1]  # reopening keeps every answer
+        assert after[2].value == "draft"
+        seen["reopened"] += 1
+    else:
+        assert after == before
+        assert 'role="alert"' in response.get_data(as_text=True)
+        seen["reopen refused"] += 1
+
+
 def _fuzz(client, plan_model, base_form, names, version_of):
+    seen = {"submitted": 0, "reopened": 0, "reopen refused": 0}
+
     @settings(
         max_examples=1000,
         deadline=None,
@@ -105,20 +146,22 @@ def _fuzz(client, plan_model, base_form, names, version_of):
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(extra=_value(names), keep_version=st.booleans())
-    def run(extra, keep_version):
-        db.session.expire_all()
-        before = db.session.scalar(select(plan_model))
-        before_state = (before.version, dict(before.answers), before.status)
+    @given(
+        extra=form_values(names),
+        keep_version=st.booleans(),
+        action=ACTIONS,
+        reopen_version=REOPEN_VERSIONS,
+    )
+    def run(extra, keep_version, action, reopen_version):
+        before_state = _state(plan_model)
         data = base_form(before_state[0])
+        data["action"] = action
         data.update(extra)
         if keep_version:
             data["version"] = str(before_state[0])
         response = client.post(version_of, data=data)
         assert response.status_code in (200, 303, 409, 422), response.status_code
-        db.session.expire_all()
-        after = db.session.scalar(select(plan_model))
-        after_state = (after.version, dict(after.answers), after.status)
+        after_state = _state(plan_model)
         if response.status_code in (409, 422):
             assert after_state == before_state  # a refused write stored nothing
             body = response.get_data(as_text=True)
@@ -127,10 +170,18 @@ def _fuzz(client, plan_model, base_form, names, version_of):
                 _assert_explained(body)
         if response.status_code == 303:
             assert after_state[0] == before_state[0] + 1
-        if after.status.value == "submitted":
-            client.post(version_of + "/reopen", data={"version": str(after.version)})
+        if after_state[2].value == "submitted":
+            seen["submitted"] += 1
+            if reopen_version is not None:
+                _reopen(client, plan_model, version_of, reopen_version, seen)
+            if _state(plan_model)[2].value == "submitted":
+                _reopen(client, plan_model, version_of, str(after_state[0]), seen)
 
     run()
+    # The fuzz reaches the end of the flow: submitted plans, reopened and refused reopens.
+    assert seen["submitted"] >= 20, seen
+    assert seen["reopened"] >= 20, seen
+    assert seen["reopen refused"] >= 5, seen
 
 
 def test_teacher_form_survives_hostile_input(client, factory, clock):
@@ -139,7 +190,7 @@ def test_teacher_form_survives_hostile_input(client, factory, clock):
     login_teacher(client, world["teachers"][Stage.ELEMENTARY])
     assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
     definition = db.session.scalar(select(TeacherPlan)).questionnaire.definition
-    _fuzz(client, TeacherPlan, teacher_form, _field_names(definition), "/teacher/plan")
+    _fuzz(client, TeacherPlan, teacher_form, field_names(definition), "/teacher/plan")
 
 
 def test_school_form_survives_hostile_input(client, factory, clock):
@@ -148,4 +199,4 @@ def test_school_form_survives_hostile_input(client, factory, clock):
     login_account(client, world["planners"][Stage.ELEMENTARY])
     assert client.post("/school/plan", data=school_form(0)).status_code == 303
     definition = db.session.scalar(select(SchoolPlan)).questionnaire.definition
-    _fuzz(client, SchoolPlan, school_form, _field_names(definition), "/school/plan")
+    _fuzz(client, SchoolPlan, school_form, field_names(definition), "/school/plan")

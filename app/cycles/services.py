@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Integer, delete, exists, func, insert, literal, select
 
 from app import audit, timeutil
 from app.extensions import db
@@ -22,6 +23,9 @@ from app.models import (
     TeacherPlan,
     Window,
 )
+
+if TYPE_CHECKING:
+    from app.questionnaires.cyclefile import CycleSpec
 
 
 class CycleImportError(ValueError):
@@ -86,14 +90,15 @@ def _apply_questionnaire(cycle: Cycle, plan_kind: PlanKind, definition: dict, so
     return "created"
 
 
-def import_cycle(spec, source: str) -> tuple[Cycle, dict[str, str]]:
+def import_cycle(spec: CycleSpec, source: str) -> tuple[Cycle, dict[str, str]]:
     """Create or update a cycle, its windows and questionnaires from a parsed cycle file."""
-    cycle = db.session.scalar(select(Cycle).where(Cycle.academic_year == spec.academic_year))
-    created = cycle is None
-    before = None if created else _cycle_facts(cycle)
-    if cycle is None:
+    found = db.session.scalar(select(Cycle).where(Cycle.academic_year == spec.academic_year))
+    before = None if found is None else _cycle_facts(found)
+    if found is None:
         cycle = Cycle(academic_year=spec.academic_year)
         db.session.add(cycle)
+    else:
+        cycle = found
     cycle.name = spec.name
     cycle.status = CycleStatus(spec.status)
     cycle.roster_cutoff = spec.roster_cutoff
@@ -111,15 +116,17 @@ def import_cycle(spec, source: str) -> tuple[Cycle, dict[str, str]]:
         if key not in wanted:
             db.session.delete(window)
     for (kind, stage), (opens_at, closes_at) in wanted.items():
-        window = existing.get((kind, stage))
-        if window is None:
-            window = Window(cycle=cycle, plan_kind=kind, stage=stage)
-            db.session.add(window)
-        window.opens_at, window.closes_at = opens_at, closes_at
+        target = existing.get((kind, stage))
+        if target is None:
+            target = Window(cycle=cycle, plan_kind=kind, stage=stage)
+            db.session.add(target)
+        target.opens_at, target.closes_at = opens_at, closes_at
 
-    outcome = {}
-    for kind, plan in spec.plans.items():
-        outcome[kind] = _apply_questionnaire(cycle, PlanKind(kind), plan.questionnaire, source)
+    outcome: dict[str, str] = {}
+    for kind_name, plan in spec.plans.items():
+        outcome[kind_name] = _apply_questionnaire(
+            cycle, PlanKind(kind_name), plan.questionnaire, source
+        )
     db.session.flush()
     audit.record(
         "cycle.import",
@@ -159,49 +166,65 @@ class SnapshotTooEarly(RuntimeError):
 def take_snapshot(
     cycle: Cycle, *, force: bool = False, moment: datetime | None = None
 ) -> SnapshotResult:
-    """Freeze the teachers employed at the cutoff into the cycle (idempotent)."""
+    """Freeze the teachers employed at the cutoff into the cycle (idempotent).
+
+    One `INSERT … SELECT`: a teacher employed at two schools at the cutoff counts once, at
+    the service that began last (the later-recorded one on a tie).
+    """
     moment = moment or timeutil.now()
     if moment < cycle.roster_cutoff and not force:
         raise SnapshotTooEarly(
             f"尚未到名單基準日（{timeutil.roc_datetime(cycle.roster_cutoff)}），"
             "目前不能擷取教師名單；若確定要提前擷取，請加上 --force。"
         )
-    count = db.session.scalar(
-        select(func.count()).select_from(RosterSnapshot).where(RosterSnapshot.cycle_id == cycle.id)
-    )
     if cycle.snapshot_taken_at is not None and not force:
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(RosterSnapshot)
+            .where(RosterSnapshot.cycle_id == cycle.id)
+        )
         return SnapshotResult(count or 0, True)
     if force:
         db.session.execute(delete(RosterSnapshot).where(RosterSnapshot.cycle_id == cycle.id))
-    rows = db.session.execute(
+    latest_first = func.row_number().over(
+        partition_by=Employment.teacher_id,
+        order_by=(Employment.valid_from.desc(), Employment.id.desc()),
+    )
+    in_force = (
         Employment.at(cycle.roster_cutoff)
         .join(School, School.id == Employment.school_id)
-        .order_by(Employment.teacher_id, Employment.valid_from.desc())
         .with_only_columns(
-            Employment.teacher_id, Employment.school_id, Employment.title, Employment.subjects
+            Employment.teacher_id,
+            Employment.school_id,
+            Employment.title,
+            Employment.subjects,
+            latest_first.label("rank"),
         )
-    ).all()
-    seen: set[int] = set()
-    for teacher_id, school_id, title, subjects in rows:
-        if teacher_id in seen:  # a teacher with two schools counts once, at the latest
-            continue
-        seen.add(teacher_id)
-        db.session.add(
-            RosterSnapshot(
-                cycle_id=cycle.id,
-                teacher_id=teacher_id,
-                school_id=school_id,
-                title=title,
-                subjects=subjects,
-            )
+        .subquery()
+    )
+    inserted = db.session.scalars(
+        insert(RosterSnapshot)
+        .from_select(
+            ["cycle_id", "teacher_id", "school_id", "title", "subjects"],
+            select(
+                literal(cycle.id, Integer),
+                in_force.c.teacher_id,
+                in_force.c.school_id,
+                in_force.c.title,
+                in_force.c.subjects,
+            ).where(in_force.c.rank == 1),
         )
+        # The count comes back with the rows (the ORM's rowcount is not every driver's).
+        .returning(RosterSnapshot.id)
+    )
+    taken = len(inserted.all())
     cycle.snapshot_taken_at = moment
     audit.record(
         "cycle.snapshot",
         "cycle",
         cycle.academic_year,
-        after={"teachers": len(seen), "forced": force},
+        after={"teachers": taken, "forced": force},
         actor="cli",
     )
     db.session.flush()
-    return SnapshotResult(len(seen), False)
+    return SnapshotResult(taken, False)

@@ -208,11 +208,14 @@ def seed_schools(
     return schools
 
 
-def seed_teachers(report: SeedReport, schools: list[School], password_hash: str) -> list[str]:
-    """Ten teachers a school, with valid IDs from a fixed seed; returns the first IDs."""
+def seed_teachers(
+    report: SeedReport, schools: list[School], password_hash: str
+) -> list[tuple[School, str, str]]:
+    """Ten teachers a school, with valid IDs from a fixed seed; returns (school, ID, name)
+    of the first teacher of each school."""
     rng = random.Random(113)
     started = timeutil.taipei(2020, 8, 1)
-    sample_ids = []
+    sample_ids: list[tuple[School, str, str]] = []
     for school in schools:
         for n in range(TEACHERS_PER_SCHOOL):
             # Draw every random value first so a second run makes the same people.

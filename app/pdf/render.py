@@ -187,7 +187,7 @@ def render_pdf(
     """
     from weasyprint import HTML
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app
     if not app.static_folder:
         raise RuntimeError("render_pdf needs an app with a static folder")
     created = _created_w3c()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import stats
 from app.extensions import db
-from app.models import GeneratedDocument, Job, PlanStatus
+from app.models import GeneratedDocument, Job, PlanKind, PlanStatus, PlanVersion
 from app.pdf import render as pdf_render
 from app.reports import cache, documents, exports, jobs
 from app.reports.charts import bar_chart
@@ -299,10 +299,12 @@ def test_a_cached_summary_download_does_not_count_again(
     assert response.status_code == 200
     assert len(renders) == 1
     # Sign-in (account, its authority), the cycle, then the key: a few narrow statements,
-    # none reading the answers or the roster snapshot, none with a JSON function.
+    # none reading the roster snapshot or a JSON function, and of the teacher plans only
+    # what their (cycle_id, school_id, status) index holds: never a row of 200,000 plans.
     assert len(statements) <= 9, statements
+    read = {column for s in statements for column in re.findall(r"teacher_plan\.(\w+)", s)}
+    assert read <= {"cycle_id", "school_id", "status"}, statements
     for statement in statements:
-        assert "answers" not in statement, statement
         assert "roster_snapshot" not in statement, statement
         assert "json" not in statement.lower(), statement
 
@@ -326,7 +328,23 @@ def test_a_summary_key_ignores_draft_autosaves_but_not_submits(reports, factory,
     plan.status, plan.version = PlanStatus.DRAFT, plan.version + 1
     plan.updated_at = taipei(2024, 9, 20, 9, 30)
     db.session.commit()
-    assert documents.national_document(world.cycle).key != submitted
+    reopened = documents.national_document(world.cycle).key
+    assert reopened != submitted
+
+    plan.status, plan.version = PlanStatus.SUBMITTED, plan.version + 1  # and resubmitted
+    plan.answers = {**plan.answers, "needs": ["std09"]}
+    db.session.add(
+        PlanVersion(
+            plan_kind=PlanKind.TEACHER,
+            plan_id=plan.id,
+            version=plan.version,
+            answers=plan.answers,
+            submitted_at=taipei(2024, 9, 20, 9, 40),
+            submitted_by="teacher:1",
+        )
+    )
+    db.session.commit()
+    assert documents.national_document(world.cycle).key not in (submitted, reopened)
 
 
 PDF_GETS = [

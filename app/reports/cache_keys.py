@@ -4,10 +4,11 @@ A :class:`Document` is named in the cache by ``ref`` (which document) and ``dige
 (a hash of everything its bytes depend on, plus :func:`revision`, the code and templates
 that lay it out). A download computes the key, and reads the file if it exists: so the
 key must be cheap. No key reads the answers or the roster snapshot, or counts anything
-per school: summaries depend on :func:`plans_state`, one aggregate statement per plan
-table that moves when a plan appears or disappears, or a submitted plan changes
-(submit, reopen, resubmit); a draft's autosave leaves it, and every summary, alone.
-The figures themselves (:mod:`app.stats`) are computed only when a PDF is rendered.
+per school: the county and national summaries depend on :func:`plans_state` (plans per
+state from an index, and the newest kept submission), the school plan's summary on its
+own few dozen plans. A plan started or removed, a submit, a reopen or a resubmit moves
+a key; a draft's autosave, which no summary shows, does not. The figures themselves
+(:mod:`app.stats`) are computed only when a PDF is rendered.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from app.config import ROOT
 from app.extensions import db
@@ -30,6 +31,7 @@ from app.models import (
     CycleStatus,
     PlanKind,
     PlanStatus,
+    PlanVersion,
     Questionnaire,
     School,
     SchoolPlan,
@@ -216,32 +218,44 @@ def teacher_plan_facts(teacher_id: int, year: int | None = None) -> TeacherPlanF
     row = db.session.execute(
         _TEACHER_PLAN_FACTS.where(TeacherPlan.teacher_id == teacher_id, cycle_matches)
     ).first()
-    return None if row is None else TeacherPlanFacts(*row)
+    return None if row is None else TeacherPlanFacts(*tuple(row))
 
 
 # ---- summaries: cheap fingerprints ----------------------------------------------------------
 
 
-def plans_state(cycle: Cycle, scope: Scope) -> list[list[Any]]:
-    """Fingerprint the plans of ``cycle`` in ``scope``: one aggregate statement per table.
+def plans_state(cycle: Cycle, scope: Scope) -> dict[str, Any]:
+    """Fingerprint the plans a summary over many schools counts, without reading them.
 
-    Plans counted, and of the submitted ones: how many, the latest change and the sum of
-    versions. A plan started or removed, a submit, a reopen and a resubmit each move it;
-    a draft's autosave (which no summary shows) does not.
+    Plans per state in scope, from the (cycle_id, school_id, status) index, and the
+    newest kept submission anywhere (``plan_version``, one row per submit, read off its
+    primary key): a plan started or removed, a submit, a reopen or a resubmit moves it;
+    a draft's autosave, which no summary shows, does not.
     """
-    state = []
-    for model in (TeacherPlan, SchoolPlan):
-        submitted = model.status == PlanStatus.SUBMITTED
-        count, sent, latest, versions = db.session.execute(
-            select(
-                func.count(),
-                func.count(case((submitted, 1))),
-                func.max(case((submitted, model.updated_at))),
-                func.sum(case((submitted, model.version))),
-            ).where(model.cycle_id == cycle.id, in_scope(model.school_id, scope))
-        ).one()
-        state.append([count, sent, str(latest) if latest else None, int(versions or 0)])
+    state: dict[str, Any] = {}
+    for name, model in (("teacher", TeacherPlan), ("school", SchoolPlan)):
+        rows = db.session.execute(
+            select(model.status, func.count())
+            .where(model.cycle_id == cycle.id, in_scope(model.school_id, scope))
+            .group_by(model.status)
+        )
+        state[name] = sorted([PlanStatus(status).value, count] for status, count in rows)
+    state["submissions"] = db.session.scalar(select(func.max(PlanVersion.id)))
     return state
+
+
+def submitted_teacher_plans(cycle: Cycle, school_id: int) -> list[list[int]]:
+    """Id and version of each submitted teacher plan of one school: its summary's answers."""
+    rows = db.session.execute(
+        select(TeacherPlan.id, TeacherPlan.version)
+        .where(
+            TeacherPlan.cycle_id == cycle.id,
+            TeacherPlan.school_id == school_id,
+            TeacherPlan.status == PlanStatus.SUBMITTED,
+        )
+        .order_by(TeacherPlan.id)
+    )
+    return [[plan_id, version] for plan_id, version in rows]
 
 
 def teacher_questionnaire(cycle: Cycle) -> list[Any] | None:
@@ -277,4 +291,4 @@ def schools_shape() -> list[list[Any]]:
 
 def county_names() -> dict[str, str]:
     """County names by code: the national summary prints them."""
-    return {code: name for code, name in db.session.execute(select(County.code, County.name))}  # noqa: C416
+    return dict(db.session.execute(select(County.code, County.name)).all())

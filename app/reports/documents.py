@@ -182,11 +182,13 @@ def _ordered(known: list[str], counts: Iterable[str]) -> list[str]:
 def tally_view(tally: Tally, labels: Labels) -> dict[str, Any]:
     """Return a tally as template data, with tables and SVG charts."""
     known = labels.need_codes()
-    needs = []
-    for code in known + sorted(set(tally.needs) - set(known)):
-        ranks = tally.needs.get(code, [0] * tally.ranks)
-        needs.append({"label": labels.need(code), "ranks": ranks, "total": sum(ranks)})
-    ranked = sorted(((n["label"], n["total"]) for n in needs if n["total"]), key=lambda n: -n[1])
+    rows = [
+        (labels.need(code), tally.needs.get(code, [0] * tally.ranks))
+        for code in known + sorted(set(tally.needs) - set(known))
+    ]
+    needs = [{"label": label, "ranks": ranks, "total": sum(ranks)} for label, ranks in rows]
+    totals = [(label, sum(ranks)) for label, ranks in rows]
+    ranked = sorted((pair for pair in totals if pair[1]), key=lambda pair: -pair[1])
     modes = [
         (labels.field("mode", code), tally.mode_rows[code], tally.mode_hours.get(code, 0.0))
         for code in _ordered(labels.field_codes("mode"), tally.mode_rows)
@@ -289,7 +291,7 @@ def school_plan_document(plan: SchoolPlan) -> Document:
         "school": [school.code, school.name, school.stage.value, school.county_code],
         "cycle": cache_keys.cycle_facts(cycle),
         "roster": [[r.teacher_id, r.name, r.title, r.state] for r in roster],
-        "plans": cache_keys.plans_state(cycle, scope),
+        "plans": cache_keys.submitted_teacher_plans(cycle, school.id),
         "labels": cache_keys.teacher_questionnaire(cycle),
     }
 

@@ -130,8 +130,9 @@ def start_export(job_id: int) -> None:
     except RedisError:  # say so on the page now, rather than a job that never starts
         logger.exception("could not queue export job %s", job_id)
         job = db.session.get(Job, job_id)
-        job.status, job.finished_at = "failed", timeutil.now()
-        db.session.commit()
+        if job is not None:
+            job.status, job.finished_at = "failed", timeutil.now()
+            db.session.commit()
 
 
 def export_path(job: Job) -> Path | None:

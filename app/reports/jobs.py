@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app, has_app_context
+from flask.globals import app_ctx
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
@@ -28,7 +29,8 @@ from rq.job import JobStatus
 from app.extensions import db
 from app.reports import cache
 from app.reports.cache import CachedFile
-from app.reports.documents import Document, document_for
+from app.reports.cache_keys import Document
+from app.reports.documents import document_for
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +225,7 @@ def jobs_group() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--queue", default=None, help="Queue name (default: JOBS_QUEUE or pdf).")
 def worker_command(burst: bool, queue: str | None) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app_ctx.app  # the application itself, not the context-local proxy
     if redis_connection() is None:
         raise click.ClickException("REDIS_URL 未設定：沒有 Redis 時 PDF 會在網站程序內直接產生。")
     run_worker(app, queue or app.config.get("JOBS_QUEUE", "pdf"), burst=burst)

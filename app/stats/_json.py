@@ -31,6 +31,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import QueryableAttribute
 
 from app.models import TeacherPlan
 
@@ -53,7 +54,7 @@ class JsonSql:
     def __init__(self, dialect_name: str) -> None:
         self.postgres = dialect_name == "postgresql"
 
-    def _doc(self) -> ColumnElement[Any]:
+    def _doc(self) -> ColumnElement[Any] | QueryableAttribute[Any]:
         return cast(TeacherPlan.answers, JSONB) if self.postgres else TeacherPlan.answers
 
     def answers_are_object(self) -> ColumnElement[bool]:
@@ -85,6 +86,8 @@ class JsonSql:
 
     def element_text(self, elements: Elements) -> ColumnElement[Any]:
         """The element when it is a non-empty string, else NULL."""
+        text: ColumnElement[Any]
+        is_text: ColumnElement[bool]
         if self.postgres:
             text = elements.value.op("#>>")(literal_column("CAST('{}' AS TEXT[])"))
             is_text = func.jsonb_typeof(elements.value) == "string"
@@ -95,6 +98,7 @@ class JsonSql:
 
     def field_text(self, elements: Elements, name: str) -> ColumnElement[Any]:
         """Member ``name`` of an object element when it is a non-empty string, else NULL."""
+        text: ColumnElement[Any]
         if self.postgres:
             text = func.jsonb_extract_path_text(elements.value, name)
             is_text = func.jsonb_typeof(func.jsonb_extract_path(elements.value, name)) == "string"
@@ -110,6 +114,6 @@ class JsonSql:
             number = cast(func.jsonb_extract_path_text(elements.value, name), Numeric)
             # Nested CASE: the cast runs only on numbers (AND does not promise an order).
             return case((is_number, case((and_(number > 0, number < MAX_HOURS), number))))
-        number = func.json_extract(elements.value, f"$.{name}")
-        is_number = func.json_type(elements.value, f"$.{name}").in_(("integer", "real"))
-        return case((and_(is_number, number > 0, number < MAX_HOURS), number))
+        value = func.json_extract(elements.value, f"$.{name}")
+        is_real = func.json_type(elements.value, f"$.{name}").in_(("integer", "real"))
+        return case((and_(is_real, value > 0, value < MAX_HOURS), value))

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import QueryableAttribute
 
 from app.extensions import db
 from app.models import (
@@ -104,7 +105,7 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def completion_by(
-    cycle: Cycle, scope: Scope = None, *groups: ColumnElement[Any]
+    cycle: Cycle, scope: Scope = None, *groups: ColumnElement[Any] | QueryableAttribute[Any]
 ) -> dict[tuple[Any, ...], Completion]:
     """Completion per value of ``groups`` (columns of School), in one GROUP BY statement."""
     roster = (
@@ -156,7 +157,10 @@ def school_rows(cycle: Cycle, scope: Scope = None) -> list[SchoolRow]:
     by_school = completion_by(
         cycle, scope, School.id, School.code, School.name, School.stage, School.county_code
     )
-    rows = [SchoolRow(*key, completion=counts) for key, counts in by_school.items()]
+    rows = [
+        SchoolRow(id_, code, name, stage, county, counts)
+        for (id_, code, name, stage, county), counts in by_school.items()
+    ]
     rows.sort(key=lambda r: (STAGE_ORDER.index(r.stage), r.code))
     return rows
 

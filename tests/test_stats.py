@@ -141,7 +141,10 @@ def test_tally_counts_only_submitted_plans_of_the_cycle_in_scope(world, factory)
     one = stats.teacher_tally(world.cycle, stats.one_school(world.school.id))
     nowhere = stats.teacher_tally(world.cycle, select(School.id).where(School.id == -1))
 
+    as_subquery = stats.teacher_tally(world.cycle, stats.one_school(world.school.id).subquery())
+
     assert (everywhere.plans, one.plans, nowhere.plans) == (2, 1, 0)
+    assert as_subquery == one
     assert one.needs == {"std04": [1, 0, 0], "std06": [0, 1, 0], "std09": [0, 0, 1]}
     assert "std02" not in one.needs  # the draft's need
     assert everywhere.needs["std01"] == [1, 0, 0]  # the other school's
@@ -187,6 +190,9 @@ def test_completion_counts_the_roster_against_plan_states(world, factory):
     assert by_stage[(Stage.JUNIOR,)] == Completion(1, 1, 0, 0, 1, 1, 0)
     assert by_stage[(Stage.ELEMENTARY,)] + by_stage[(Stage.JUNIOR,)] == total
     assert by_county == {("64000",): total}
+    one = select(School.id).where(School.id == world.other_school.id)
+    assert stats.completion(world.cycle, one) == stats.completion(world.cycle, one.subquery())
+    assert stats.completion(world.cycle, one) == by_stage[(Stage.JUNIOR,)]
 
 
 def test_school_rows_and_roster_progress(world, factory):

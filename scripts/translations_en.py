@@ -133,7 +133,7 @@ EN = {
     "重新整理": "reload",
     "尚無匯出紀錄。": "No exports yet.",
     "匯出全校教師規劃": "Export all teachers' plans",
-    "將本校每位教師的自我專業進修規劃 PDF 打包為一個 ZIP 壓縮檔（尚未送出者為加註「草稿」的版本）。壓縮檔內的 index.csv 列出每個檔案對應的教師。產生需要一些時間，您可以離開本頁，稍後再回來下載。": "Packs every teacher's plan of your school as PDFs into one ZIP file (plans not yet submitted are marked “draft”). The index.csv inside lists which file belongs to which teacher. Building takes a while; you may leave this page and come back to download it.",
+    "將本校教師已送出的自我專業進修規劃 PDF 打包為一個 ZIP 壓縮檔；教師的草稿屬於教師本人，不會匯出。壓縮檔內的 index.csv 列出名單上每位教師的填報狀態（未填寫／草稿／已送出）及已送出規劃的檔案。產生需要一些時間，您可以離開本頁，稍後再回來下載。": "Packs the submitted plans of your school's teachers as PDFs into one ZIP file; a teacher's draft is the teacher's own and is not exported. The index.csv inside lists every teacher of the roster with the state of their plan (not started, draft, submitted) and the file of each submitted plan. Building takes a while; you may leave this page and come back to download it.",
     "產生壓縮檔": "Build the ZIP file",
     "報表產生中": "Report being generated",
     "目前申請下載的人數較多，您的 PDF 報表正在排隊產生，請於 15 秒後重新整理本頁或再次點選下載。": "Many people are downloading now: your PDF report is queued. Reload this page or download again in 15 seconds.",

@@ -9,10 +9,12 @@ import socket
 
 import pypdf
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
+from app import stats
 from app.extensions import db
-from app.models import GeneratedDocument, Job, PlanStatus
+from app.models import GeneratedDocument, Job, PlanKind, PlanStatus, PlanVersion
 from app.pdf import render as pdf_render
 from app.reports import cache, documents, exports, jobs
 from app.reports.charts import bar_chart
@@ -266,6 +268,137 @@ def test_a_lost_file_is_rendered_again(reports, client, factory, clock, renders)
     assert response.status_code == 200
     assert len(renders) == 2
     assert len(cache_rows()) == 1
+
+
+@pytest.mark.parametrize("kind", ["county", "national"])
+def test_a_cached_summary_download_does_not_count_again(
+    reports, client, factory, clock, renders, monkeypatch, kind
+):
+    world = build_world(factory, clock)
+    login_account(client, world.accounts[kind])
+    url = f"/oversight/{kind}.pdf"
+    download(client, url)
+    assert len(renders) == 1
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cached download must not compute the figures")
+
+    for name in ("teacher_tally", "completion", "completion_by", "school_rows", "roster_progress"):
+        monkeypatch.setattr(stats, name, refuse)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response, _ = download(client, url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert response.status_code == 200
+    assert len(renders) == 1
+    # Sign-in (account, its authority), the cycle, then the key: a few narrow statements,
+    # none reading the roster snapshot or a JSON function, and of the teacher plans only
+    # what their (cycle_id, school_id, status) index holds: never a row of 200,000 plans.
+    assert len(statements) <= 9, statements
+    read = {column for s in statements for column in re.findall(r"teacher_plan\.(\w+)", s)}
+    assert read <= {"cycle_id", "school_id", "status"}, statements
+    for statement in statements:
+        assert "roster_snapshot" not in statement, statement
+        assert "json" not in statement.lower(), statement
+
+
+def test_a_summary_key_ignores_draft_autosaves_but_not_submits(reports, factory, clock):
+    world = build_world(factory, clock)
+    before = documents.national_document(world.cycle).key
+
+    draft = world.plans["draft"]
+    draft.answers, draft.version = {**draft.answers, "remarks": "再想想"}, draft.version + 1
+    db.session.commit()
+    assert documents.national_document(world.cycle).key == before  # no summary shows drafts
+
+    draft.status, draft.version = PlanStatus.SUBMITTED, draft.version + 1
+    draft.submitted_at = draft.updated_at = taipei(2024, 9, 20, 9, 0)
+    db.session.commit()
+    submitted = documents.national_document(world.cycle).key
+    assert submitted != before
+
+    plan = world.plans["other"]  # a reopen of one plan and a submit of another
+    plan.status, plan.version = PlanStatus.DRAFT, plan.version + 1
+    plan.updated_at = taipei(2024, 9, 20, 9, 30)
+    db.session.commit()
+    reopened = documents.national_document(world.cycle).key
+    assert reopened != submitted
+
+    plan.status, plan.version = PlanStatus.SUBMITTED, plan.version + 1  # and resubmitted
+    plan.answers = {**plan.answers, "needs": ["std09"]}
+    db.session.add(
+        PlanVersion(
+            plan_kind=PlanKind.TEACHER,
+            plan_id=plan.id,
+            version=plan.version,
+            answers=plan.answers,
+            submitted_at=taipei(2024, 9, 20, 9, 40),
+            submitted_by="teacher:1",
+        )
+    )
+    db.session.commit()
+    assert documents.national_document(world.cycle).key not in (submitted, reopened)
+
+
+PDF_GETS = [
+    ("teacher:submitted", "/teacher/plan.pdf", "teacher-plan:"),
+    ("planner", "/school/plan.pdf", "school-plan:"),
+    ("county", "/oversight/county.pdf", "county:113:64000:"),
+    ("national", "/oversight/national.pdf", "national:113:"),
+    (None, "/manuals/school.pdf", "manual:school:113:"),
+    (None, "/manuals/teacher.pdf", "manual:teacher:113:"),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "ref"), PDF_GETS)
+def test_a_pdf_get_writes_nothing_through_the_request_session(
+    reports, client, factory, clock, renders, who, url, ref
+):
+    world = build_world(factory, clock)
+    _sign_in(client, world, who)
+    test_session = db.session()
+    writes: list[tuple[str, object]] = []
+
+    def flushing(session, flush_context, instances):
+        if session is not test_session and (session.new or session.dirty or session.deleted):
+            writes.append(("flush", [*session.new, *session.dirty, *session.deleted]))
+
+    def executing(state):
+        if state.session is not test_session and (
+            state.is_insert or state.is_update or state.is_delete
+        ):
+            writes.append(("execute", state.statement))
+
+    def committing(session):
+        if session is not test_session:
+            writes.append(("commit", session))
+
+    hooks = [
+        ("before_flush", flushing),
+        ("do_orm_execute", executing),
+        ("after_commit", committing),
+    ]
+    for name, hook in hooks:
+        event.listen(Session, name, hook)
+    try:
+        response, _ = download(client, url)
+    finally:
+        for name, hook in hooks:
+            event.remove(Session, name, hook)
+
+    assert response.status_code == 200
+    assert len(renders) == 1  # a miss: the PDF was rendered and stored in this request
+    assert writes == []
+    # The cache's bookkeeping happened all the same, in its own transaction.
+    (row,) = cache_rows()
+    assert row.cache_key.startswith(ref)
 
 
 # ---- rendering after submit, in the worker ---------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app import timeutil
 from app.extensions import db
-from app.models import AuditEntry, Job
+from app.models import AuditEntry, Job, PlanStatus
 from app.reports import cache, exports, jobs
 from tests.conftest import PASSWORD, login_account
 from tests.test_reports_support import (  # noqa: F401 - fixtures
@@ -49,7 +49,7 @@ def _jobs() -> list[Job]:
     return list(db.session.scalars(select(Job).order_by(Job.id)))
 
 
-def test_export_builds_a_zip_of_every_teacher_plan(reports, client, factory, clock):
+def test_export_builds_a_zip_of_the_submitted_teacher_plans(reports, client, factory, clock):
     world = build_world(factory, clock)
     login_account(client, world.accounts["planner"])
 
@@ -59,7 +59,7 @@ def test_export_builds_a_zip_of_every_teacher_plan(reports, client, factory, clo
     assert response.headers["Location"].endswith("/school/exports")
     (job,) = _jobs()
     db.session.refresh(job)
-    assert (job.status, job.done, job.total) == ("done", 2, 2)
+    assert (job.status, job.done, job.total) == ("done", 1, 1)
     page = client.get("/school/exports").get_data(as_text=True)
     assert "已完成" in page
     assert f'href="/school/exports/{job.id}.zip"' in page
@@ -74,24 +74,44 @@ def test_export_builds_a_zip_of_every_teacher_plan(reports, client, factory, clo
     )
     assert response.headers["Cache-Control"] == "no-store"
     archive = zipfile.ZipFile(io.BytesIO(data))
-    assert archive.namelist() == [
-        "teacher-plan-113-0001.pdf",
-        "teacher-plan-113-0002.pdf",
-        "index.csv",
-    ]
+    assert archive.namelist() == ["teacher-plan-113-0002.pdf", "index.csv"]
     index = list(csv.reader(io.StringIO(archive.read("index.csv").decode("utf-8-sig"))))
     assert index[0] == ["序號", "檔案", "教師姓名", "狀態", "送出時間"]
-    assert index[1] == ["1", "teacher-plan-113-0001.pdf", "王小明", "已送出", "113年9月18日 14:03"]
-    assert index[2] == ["2", "teacher-plan-113-0002.pdf", "陳美玲", "草稿", ""]
-    first = pdf_text(archive.read("teacher-plan-113-0001.pdf"))
-    second = pdf_text(archive.read("teacher-plan-113-0002.pdf"))
-    assert "王小明" in first
-    assert "草稿" not in first
-    assert "陳美玲" in second
-    assert "草稿" in second
-    assert "張大同" not in first + second  # another school's teacher
+    assert index[1:] == [
+        ["1", "", "林志豪", "未填寫", ""],
+        ["2", "teacher-plan-113-0002.pdf", "王小明", "已送出", "113年9月18日 14:03"],
+        ["3", "", "陳美玲", "草稿", ""],
+    ]
+    text = pdf_text(archive.read("teacher-plan-113-0002.pdf"))
+    assert "王小明" in text
+    assert "草稿" not in text
+    assert "張大同" not in text  # another school's teacher
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "export.request"))
     assert audit.actor == f"account:{world.accounts['planner'].id}"
+
+
+def test_a_teacher_s_draft_never_leaves_in_the_school_export(reports, client, factory, clock):
+    """Issue 9 (13): the school sees submitted plans and the others' progress, not drafts."""
+    world = build_world(factory, clock)
+    reopened = world.plans["submitted"]
+    reopened.status = PlanStatus.DRAFT  # reopened by its teacher: the teacher's own again
+    db.session.commit()
+    login_account(client, world.accounts["planner"])
+
+    client.post("/school/exports")
+    (job,) = _jobs()
+    _, data = download(client, f"/school/exports/{job.id}.zip")
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.namelist() == ["index.csv"]  # no PDF at all: nobody has submitted
+    index = list(csv.reader(io.StringIO(archive.read("index.csv").decode("utf-8-sig"))))
+    assert [row[2:4] for row in index[1:]] == [
+        ["林志豪", "未填寫"],
+        ["王小明", "草稿"],
+        ["陳美玲", "草稿"],
+    ]
+    assert all(row[1] == "" for row in index[1:])
+    assert b"%PDF" not in data
 
 
 def test_export_reuses_cached_pdfs(reports, client, factory, clock, renders):
@@ -104,9 +124,7 @@ def test_export_reuses_cached_pdfs(reports, client, factory, clock, renders):
     first = _jobs()[0].result_path
     client.post("/school/exports")  # the second one renders nothing at all
 
-    assert sorted(renders) == sorted(
-        [f"teacher-plan:{world.plans['submitted'].id}", f"teacher-plan:{world.plans['draft'].id}"]
-    )
+    assert renders == [f"teacher-plan:{world.plans['submitted'].id}"]  # drafts are not exported
     # The newer ZIP replaces the older one on disk.
     assert [job.status for job in _jobs()] == ["replaced", "done"]
     assert not (cache.cache_dir() / first).exists()
@@ -241,7 +259,7 @@ def test_export_runs_in_the_rq_worker(
         burst=True, with_scheduler=False
     )
     job = db.session.get(Job, job.id, populate_existing=True)
-    assert (job.status, job.done, job.total) == ("done", 2, 2)
+    assert (job.status, job.done, job.total) == ("done", 1, 1)
     response, data = download(client, f"/school/exports/{job.id}.zip")
     assert response.status_code == 200
-    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 3
+    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 2  # one PDF, index.csv

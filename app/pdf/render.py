@@ -43,7 +43,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import DataHandler, Request, url2pathname
 
-from flask import Flask, current_app, render_template
+from flask import Flask, render_template
+from flask.globals import app_ctx
 
 from app import timeutil
 
@@ -187,7 +188,7 @@ def render_pdf(
     """
     from weasyprint import HTML
 
-    app = current_app
+    app = app_ctx.app
     if not app.static_folder:
         raise RuntimeError("render_pdf needs an app with a static folder")
     created = _created_w3c()

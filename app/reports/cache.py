@@ -2,8 +2,16 @@
 
 Files live under ``PDF_CACHE_DIR``, named by a hash of the cache key (so a key
 never becomes a path); a ``GeneratedDocument`` row records each one. A hit is a
-stat and a file read, no query. Each document (``ref``) keeps only
-its newest file: storing a new version deletes the older ones.
+stat and a file read, no query. Each document (``ref``) keeps only its newest
+file: storing a new version deletes the older ones.
+
+GET requests never write through the request's session. A download that misses
+renders the PDF (in the worker when there is one) and :func:`store` records the
+file in its own short transaction, on its own connection from the pool, committed
+before the file is served: the bookkeeping is the cache's, not the request's, and
+it must be visible to every process as soon as the file is. The request's session
+only ever reads, so a GET has nothing to commit or roll back; a failed render
+leaves no row, and a lost row only costs a re-render (the file name is the key).
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ from pathlib import Path
 
 import pypdf
 from flask import Response, current_app, send_file
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import timeutil
 from app.extensions import db
 from app.models import GeneratedDocument
 from app.pdf import pdf_response, render_pdf
-from app.reports.documents import Document
+from app.reports.cache_keys import Document
 
 logger = logging.getLogger(__name__)
 
@@ -88,41 +97,50 @@ def write_atomically(path: Path, data: bytes) -> None:
 def store(document: Document, data: bytes) -> CachedFile:
     """Keep ``data`` as the file of ``document`` and forget the document's older versions.
 
-    Commits: the row must be visible to every other process as soon as the file is,
-    and the callers (GET views, background jobs) have nothing else to commit.
+    The row is written in its own transaction on its own connection (see the module
+    docstring): never through the caller's session, which may be a GET request's.
     """
     relative = _relative_path(document.key)
     path = cache_dir() / relative
     write_atomically(path, data)
     pages = page_count(data)
-    row = db.session.scalar(
-        select(GeneratedDocument).where(GeneratedDocument.cache_key == document.key)
+    for old_path in _record(document, relative, len(data), pages):
+        if old_path != relative:
+            (cache_dir() / old_path).unlink(missing_ok=True)
+    return CachedFile(document.key, path, len(data), pages)
+
+
+def _record(document: Document, relative: str, size: int, pages: int) -> list[str]:
+    """Record the file of ``document`` and drop its older versions' rows; return their paths."""
+    engine = db.engine
+    if engine is None:
+        raise RuntimeError("the database is not initialised")
+    older = GeneratedDocument.cache_key.startswith(document.ref_key + ":", autoescape=True) & (
+        GeneratedDocument.cache_key != document.key
     )
-    if row is None:
-        row = GeneratedDocument(cache_key=document.key, path=relative, size=len(data), pages=pages)
-        db.session.add(row)
-    else:  # the row outlived its file (a wiped cache folder): point it at the new one
-        row.path, row.size, row.pages = relative, len(data), pages
-    stale = list(
-        db.session.scalars(
-            select(GeneratedDocument).where(
-                GeneratedDocument.cache_key.startswith(document.ref_key + ":", autoescape=True),
-                GeneratedDocument.cache_key != document.key,
-            )
-        )
-    )
-    for old in stale:
-        db.session.delete(old)
     try:
-        db.session.commit()
+        with engine.begin() as connection:
+            stale = list(connection.scalars(select(GeneratedDocument.path).where(older)))
+            connection.execute(delete(GeneratedDocument).where(older))
+            found = connection.execute(
+                update(GeneratedDocument)
+                .where(GeneratedDocument.cache_key == document.key)
+                .values(path=relative, size=size, pages=pages)
+            )
+            if not found.rowcount:  # the usual case; else the row outlived its file
+                connection.execute(
+                    insert(GeneratedDocument).values(
+                        cache_key=document.key,
+                        path=relative,
+                        size=size,
+                        pages=pages,
+                        created_at=timeutil.now(),
+                    )
+                )
     except IntegrityError:
         # Another process stored the same key a moment ago: same bytes, same file.
-        db.session.rollback()
-    else:
-        for old in stale:
-            if old.path != relative:
-                (cache_dir() / old.path).unlink(missing_ok=True)
-    return CachedFile(document.key, path, len(data), pages)
+        return []
+    return stale
 
 
 def render(document: Document) -> bytes:

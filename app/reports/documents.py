@@ -1,124 +1,72 @@
 """Every PDF as plain data: what it shows, what it depends on, and its file name.
 
-A :class:`Document` is cheap to make (a few small queries give its cache key);
-its ``build`` callable does the heavy reading only when the PDF must really be
-rendered. Templates receive plain dicts, lists, strings and numbers, never a
-database object.
+A :class:`Document` is cheap to make: :mod:`app.reports.cache_keys` reads what it
+depends on with a few small queries, which give its cache key. Its ``build``
+callable does the heavy reading only when the PDF must really be rendered, and the
+figures come from the read models in :mod:`app.stats` (counted in SQL). Templates
+receive plain dicts, lists, strings and numbers, never a database object.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import statistics
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cache
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import select
 
-from app import timeutil
-from app.config import ROOT
+from app import stats, timeutil
 from app.cycles.services import latest_questionnaire
-from app.cycles.windows import cycle_by_year, windows_of
+from app.cycles.windows import cycle_by_year
 from app.extensions import db
 from app.models import (
     STAGE_ORDER,
     Authority,
     AuthorityKind,
-    County,
     Cycle,
-    CycleStatus,
     PlanKind,
     PlanStatus,
-    RosterSnapshot,
     School,
     SchoolPlan,
     Stage,
-    Teacher,
     TeacherPlan,
 )
 from app.questionnaires import engine
+from app.reports import cache_keys
+from app.reports.cache_keys import Document, TeacherPlanFacts, revision
 from app.reports.charts import bar_chart
+from app.reports.manuals import AUDIENCES, contact_of, manual_document, schedule_of
+from app.stats import Completion, Tally
 
-# Sources whose change changes the rendered bytes: a deployment that touches any of
-# them gets new cache keys, so nobody downloads a PDF laid out by the old code.
-_REVISION_SOURCES = (
-    "app/reports/documents.py",
-    "app/reports/charts.py",
-    "app/questionnaires/engine.py",  # summarise() shapes every plan's answers
-    "app/pdf/render.py",
-    "templates/pdf/base.html",
-    "static/css/pdf.css",
-)
-_REVISION_FOLDERS = ("templates/reports", "templates/manuals")
+__all__ = [
+    "AUDIENCES",
+    "STATUS_LABELS",
+    "Document",
+    "Labels",
+    "Tally",
+    "TeacherPlanFacts",
+    "contact_of",
+    "county_authority",
+    "county_document",
+    "document_for",
+    "manual_document",
+    "national_document",
+    "number",
+    "revision",
+    "schedule_of",
+    "school_plan_document",
+    "tally_view",
+    "teacher_plan_document",
+    "teacher_plan_download",
+]
 
-NEEDS = "needs"
+NEEDS = stats.NEEDS
 STATUS_LABELS = {"submitted": "已送出", "draft": "草稿", "none": "未填寫", "exempt": "不適用"}
-HOUR_BUCKETS = ((0, 10, "未滿 10 小時"), (10, 20, "10–19 小時"), (20, 40, "20–39 小時"))
-HOUR_TOP_LABEL = "40 小時以上"
-AUDIENCES = ("school", "teacher")
-
-
-@cache
-def revision() -> str:
-    """Hash the templates and code that shape every PDF (computed once per process)."""
-    digest = hashlib.sha256()
-    paths = [ROOT / name for name in _REVISION_SOURCES]
-    for folder in _REVISION_FOLDERS:
-        paths.extend(sorted((ROOT / folder).rglob("*.html")))
-    for path in paths:
-        if path.is_file():
-            digest.update(path.relative_to(ROOT).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-@dataclass(frozen=True)
-class Document:
-    """One PDF: where it comes from (``ref``), what it depends on (``digest``), how to build it."""
-
-    ref: tuple[str, ...]
-    digest: str
-    filename: str
-    title: str
-    subject: str
-    template: str
-    build: Callable[[], dict[str, Any]] = field(compare=False, repr=False)
-
-    @property
-    def ref_key(self) -> str:
-        return ":".join(self.ref)
-
-    @property
-    def key(self) -> str:
-        return f"{self.ref_key}:{self.digest}"
+# One label per bucket of stats.HOUR_BUCKETS.
+HOUR_LABELS = ("未滿 10 小時", "10–19 小時", "20–39 小時", "40 小時以上")
 
 
 def _digest(deps: Mapping[str, Any]) -> str:
-    payload = json.dumps({"revision": revision(), **deps}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    # In UTC: the same instant must give the same key whether it came from the database
-    # (UTC) or from an object still holding the Taipei time it was created with.
-    return moment.astimezone(UTC).isoformat() if moment else None
-
-
-def _plan_facts(plan: SchoolPlan | TeacherPlan) -> list[Any]:
-    return [
-        plan.id,
-        plan.version,
-        plan.status.value,
-        _iso(plan.updated_at),
-        _iso(plan.submitted_at),
-        plan.questionnaire_id,
-    ]
+    return cache_keys.digest(deps, revision())
 
 
 def _unit(cycle: Cycle, unit: str) -> str:
@@ -138,84 +86,10 @@ def _status_line(plan: SchoolPlan | TeacherPlan) -> str:
 # ---- teacher plan ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TeacherPlanFacts:
-    """What a teacher-plan PDF depends on: one narrow row, or read off a loaded plan."""
-
-    plan_id: int
-    version: int
-    status: PlanStatus
-    updated_at: datetime
-    submitted_at: datetime | None
-    questionnaire_id: int
-    teacher_id: int
-    teacher_name: str
-    school_code: str
-    school_name: str
-    stage: Stage
-    county_code: str
-    academic_year: int
-    cycle_name: str
-
-    @classmethod
-    def of(cls, plan: TeacherPlan) -> TeacherPlanFacts:
-        teacher, school, cycle = plan.teacher, plan.school, plan.cycle
-        return cls(
-            plan.id,
-            plan.version,
-            plan.status,
-            plan.updated_at,
-            plan.submitted_at,
-            plan.questionnaire_id,
-            teacher.id,
-            teacher.name,
-            school.code,
-            school.name,
-            school.stage,
-            school.county_code,
-            cycle.academic_year,
-            cycle.name,
-        )
-
-
-# Built once: the download of a cached PDF runs this statement and reads a file, nothing more.
-_TEACHER_PLAN_FACTS = (
-    select(
-        TeacherPlan.id,
-        TeacherPlan.version,
-        TeacherPlan.status,
-        TeacherPlan.updated_at,
-        TeacherPlan.submitted_at,
-        TeacherPlan.questionnaire_id,
-        Teacher.id,
-        Teacher.name,
-        School.code,
-        School.name,
-        School.stage,
-        School.county_code,
-        Cycle.academic_year,
-        Cycle.name,
-    )
-    .join(Teacher, Teacher.id == TeacherPlan.teacher_id)
-    .join(School, School.id == TeacherPlan.school_id)
-    .join(Cycle, Cycle.id == TeacherPlan.cycle_id)
-)
-_CURRENT_CYCLE_ID = (
-    select(Cycle.id)
-    .where(Cycle.status == CycleStatus.PUBLISHED)
-    .order_by(Cycle.academic_year.desc())
-    .limit(1)
-    .scalar_subquery()
-)
-
-
 def teacher_plan_download(teacher_id: int, year: int | None = None) -> Document | None:
     """Describe a teacher's plan PDF of cycle ``year`` (default: the current one), or None."""
-    cycle_matches = Cycle.id == _CURRENT_CYCLE_ID if year is None else Cycle.academic_year == year
-    row = db.session.execute(
-        _TEACHER_PLAN_FACTS.where(TeacherPlan.teacher_id == teacher_id, cycle_matches)
-    ).first()
-    return None if row is None else _teacher_plan_document(TeacherPlanFacts(*row))
+    facts = cache_keys.teacher_plan_facts(teacher_id, year)
+    return None if facts is None else _teacher_plan_document(facts)
 
 
 def teacher_plan_document(plan: TeacherPlan) -> Document:
@@ -226,27 +100,11 @@ def teacher_plan_document(plan: TeacherPlan) -> Document:
 def _teacher_plan_document(facts: TeacherPlanFacts) -> Document:
     draft = facts.status != PlanStatus.SUBMITTED
     title = f"{facts.cycle_name} 教師自我專業進修規劃"
-    deps = {
-        "plan": [
-            facts.plan_id,
-            facts.version,
-            PlanStatus(facts.status).value,
-            _iso(facts.updated_at),
-            _iso(facts.submitted_at),
-            facts.questionnaire_id,
-        ],
-        "teacher": [facts.teacher_id, facts.teacher_name],
-        "school": [
-            facts.school_code,
-            facts.school_name,
-            Stage(facts.stage).value,
-            facts.county_code,
-        ],
-        "cycle": [facts.academic_year, facts.cycle_name],
-    }
 
     def build() -> dict[str, Any]:
         plan = db.session.get(TeacherPlan, facts.plan_id)
+        if plan is None:
+            raise LookupError(f"teacher plan {facts.plan_id} no longer exists")
         school = plan.school
         answer_facts = {
             "academic_year": facts.academic_year,
@@ -268,7 +126,7 @@ def _teacher_plan_document(facts: TeacherPlanFacts) -> Document:
 
     return Document(
         ref=("teacher-plan", str(facts.plan_id)),
-        digest=_digest(deps),
+        digest=_digest(facts.deps()),
         filename=f"teacher-plan-{facts.academic_year}.pdf",
         title=title,
         subject=f"{facts.school_name} {facts.cycle_name}教師自我專業進修規劃",
@@ -277,7 +135,7 @@ def _teacher_plan_document(facts: TeacherPlanFacts) -> Document:
     )
 
 
-# ---- aggregation of teacher plans -------------------------------------------------------
+# ---- figures as template data -------------------------------------------------------------
 
 
 class Labels:
@@ -285,8 +143,8 @@ class Labels:
 
     def __init__(self, definition: Mapping[str, Any] | None) -> None:
         questions = engine.question_map(definition or {})
-        self.needs = questions.get(NEEDS, {})
-        fields = questions.get(engine.ACTIVITIES, {}).get("fields", ())
+        self.needs = questions.get(stats.NEEDS, {})
+        fields = questions.get(stats.ACTIVITIES, {}).get("fields", ())
         self.fields = {f["code"]: f for f in fields}
 
     def need_codes(self) -> list[str]:
@@ -306,106 +164,9 @@ class Labels:
         return int(self.needs.get("ranks") or 3)
 
 
-def _hours(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0.0
-    return float(value) if 0 < value < 10_000 else 0.0
-
-
-def _code(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-@dataclass
-class Tally:
-    """Needs, modes and hours summed over submitted teacher plans (by stable option codes)."""
-
-    ranks: int = 3
-    plans: int = 0
-    needs: dict[str, list[int]] = field(default_factory=dict)
-    mode_rows: Counter[str] = field(default_factory=Counter)
-    mode_hours: Counter[str] = field(default_factory=Counter)
-    category_hours: Counter[str] = field(default_factory=Counter)
-    term_hours: Counter[str] = field(default_factory=Counter)
-    plan_hours: list[float] = field(default_factory=list)
-
-    def add(self, answers: Any) -> None:
-        """Count one plan's ranked needs and activity rows."""
-        if not isinstance(answers, Mapping):
-            return
-        self.plans += 1
-        for rank, code in enumerate(engine.ranked_choices(answers, NEEDS)[: self.ranks]):
-            self.needs.setdefault(code, [0] * self.ranks)[rank] += 1
-        total = 0.0
-        for row in engine.activity_rows(answers):
-            hours = _hours(row.get("hours"))
-            total += hours
-            mode, category, term = (_code(row.get(k)) for k in ("mode", "topic_category", "term"))
-            if mode:
-                self.mode_rows[mode] += 1
-                self.mode_hours[mode] += hours
-            if category:
-                self.category_hours[category] += hours
-            if term:
-                self.term_hours[term] += hours
-        self.plan_hours.append(total)
-
-    def view(self, labels: Labels) -> dict[str, Any]:
-        """Return the tally as template data, with tables and SVG charts."""
-        codes = labels.need_codes() + sorted(set(self.needs) - set(labels.need_codes()))
-        needs = [
-            {
-                "label": labels.need(code),
-                "ranks": self.needs.get(code, [0] * self.ranks),
-                "total": sum(self.needs.get(code, ())),
-            }
-            for code in codes
-        ]
-        ranked = sorted((n for n in needs if n["total"]), key=lambda n: -n["total"])
-        modes = [
-            {
-                "label": labels.field("mode", code),
-                "rows": self.mode_rows[code],
-                "hours": number(self.mode_hours[code]),
-            }
-            for code in _ordered(labels.field_codes("mode"), self.mode_rows)
-        ]
-        categories = [
-            (labels.field("topic_category", code), self.category_hours[code])
-            for code in _ordered(labels.field_codes("topic_category"), self.category_hours)
-            if self.category_hours[code]
-        ]
-        terms = [
-            {"label": labels.field("term", code), "hours": number(self.term_hours[code])}
-            for code in _ordered(labels.field_codes("term"), self.term_hours)
-            if self.term_hours[code]
-        ]
-        hours = self.plan_hours
-        return {
-            "plans": self.plans,
-            "rank_count": self.ranks,
-            "needs": needs,
-            "needs_chart": bar_chart(
-                [(n["label"], n["total"]) for n in ranked],
-                title="教師專業成長需求（列入前三項的人數）",
-                unit="人",
-            ),
-            "modes": [m for m in modes if m["rows"]],
-            "modes_chart": bar_chart(
-                [(m["label"], m["rows"]) for m in modes if m["rows"]],
-                title="預定進修方式（活動數）",
-                unit="項",
-            ),
-            "categories": [{"label": label, "hours": number(h)} for label, h in categories],
-            "hours_chart": bar_chart(categories, title="各主題類別預定進修時數", unit="小時"),
-            "terms": terms,
-            "hours": {
-                "total": number(sum(hours)),
-                "average": number(sum(hours) / len(hours) if hours else 0),
-                "median": number(statistics.median(hours) if hours else 0),
-                "buckets": _buckets(hours),
-            },
-        }
+def _labels(cycle: Cycle) -> Labels:
+    questionnaire = latest_questionnaire(cycle, PlanKind.TEACHER)
+    return Labels(questionnaire.definition if questionnaire else None)
 
 
 def number(value: float) -> str:
@@ -414,132 +175,108 @@ def number(value: float) -> str:
     return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
 
 
-def _ordered(known: list[str], counts: Mapping[str, Any]) -> list[str]:
+def _ordered(known: list[str], counts: Iterable[str]) -> list[str]:
     return known + sorted(code for code in counts if code not in known)
 
 
-def _buckets(hours: list[float]) -> list[dict[str, Any]]:
+def tally_view(tally: Tally, labels: Labels) -> dict[str, Any]:
+    """Return a tally as template data, with tables and SVG charts."""
+    known = labels.need_codes()
     rows = [
-        {"label": label, "count": sum(1 for h in hours if low <= h < high)}
-        for low, high, label in HOUR_BUCKETS
+        (labels.need(code), tally.needs.get(code, [0] * tally.ranks))
+        for code in known + sorted(set(tally.needs) - set(known))
     ]
-    rows.append({"label": HOUR_TOP_LABEL, "count": sum(1 for h in hours if h >= 40)})
-    return rows
+    needs = [{"label": label, "ranks": ranks, "total": sum(ranks)} for label, ranks in rows]
+    totals = [(label, sum(ranks)) for label, ranks in rows]
+    ranked = sorted((pair for pair in totals if pair[1]), key=lambda pair: -pair[1])
+    modes = [
+        (labels.field("mode", code), tally.mode_rows[code], tally.mode_hours.get(code, 0.0))
+        for code in _ordered(labels.field_codes("mode"), tally.mode_rows)
+        if tally.mode_rows[code]
+    ]
+    categories = [
+        (labels.field("topic_category", code), tally.category_hours[code])
+        for code in _ordered(labels.field_codes("topic_category"), tally.category_hours)
+        if tally.category_hours.get(code)
+    ]
+    terms = [
+        {"label": labels.field("term", code), "hours": number(tally.term_hours[code])}
+        for code in _ordered(labels.field_codes("term"), tally.term_hours)
+        if tally.term_hours.get(code)
+    ]
+    hours = tally.hours_summary()
+    return {
+        "plans": tally.plans,
+        "rank_count": tally.ranks,
+        "needs": needs,
+        "needs_chart": bar_chart(ranked, title="教師專業成長需求（列入前三項的人數）", unit="人"),
+        "modes": [{"label": label, "rows": rows, "hours": number(h)} for label, rows, h in modes],
+        "modes_chart": bar_chart(
+            [(label, rows) for label, rows, _ in modes], title="預定進修方式（活動數）", unit="項"
+        ),
+        "categories": [{"label": label, "hours": number(h)} for label, h in categories],
+        "hours_chart": bar_chart(categories, title="各主題類別預定進修時數", unit="小時"),
+        "terms": terms,
+        "hours": {
+            "total": number(hours.total),
+            "average": number(hours.average),
+            "median": number(hours.median),
+            "buckets": [
+                {"label": label, "count": count}
+                for label, count in zip(HOUR_LABELS, hours.buckets, strict=True)
+            ],
+        },
+    }
 
 
-def _tally(cycle: Cycle, scope: ColumnElement[bool]) -> Tally:
-    questionnaire = latest_questionnaire(cycle, PlanKind.TEACHER)
-    labels = Labels(questionnaire.definition if questionnaire else None)
-    tally = Tally(ranks=labels.ranks)
-    rows = db.session.execute(
-        select(TeacherPlan.answers)
-        .join(School, School.id == TeacherPlan.school_id)
-        .where(TeacherPlan.cycle_id == cycle.id, TeacherPlan.status == PlanStatus.SUBMITTED)
-        .where(scope)
-        .execution_options(yield_per=1000)  # a national report streams ~200,000 plans
-    )
-    for (answers,) in rows:
-        tally.add(answers)
-    return tally
-
-
-def _labels(cycle: Cycle) -> Labels:
-    questionnaire = latest_questionnaire(cycle, PlanKind.TEACHER)
-    return Labels(questionnaire.definition if questionnaire else None)
-
-
-def _plans_state(cycle: Cycle, scope: ColumnElement[bool]) -> list[Any]:
-    """Fingerprint every plan in scope: any save bumps a version and updated_at."""
-    state = []
-    for model in (TeacherPlan, SchoolPlan):
-        count, latest, versions = db.session.execute(
-            select(func.count(), func.max(model.updated_at), func.sum(model.version))
-            .join(School, School.id == model.school_id)
-            .where(model.cycle_id == cycle.id)
-            .where(scope)
-        ).one()
-        state.append([count, _iso(latest), int(versions or 0)])
-    return state
-
-
-def _per_school(cycle: Cycle, scope: ColumnElement[bool]) -> dict[int, dict[str, Any]]:
-    """Snapshot size, teacher-plan counts by status and school-plan status, per school."""
-    stats: dict[int, dict[str, Any]] = {}
-
-    def row(school_id: int) -> dict[str, Any]:
-        return stats.setdefault(
-            school_id, {"roster": 0, "submitted": 0, "draft": 0, "school_plan": "none"}
-        )
-
-    for school_id, count in db.session.execute(
-        select(RosterSnapshot.school_id, func.count())
-        .join(School, School.id == RosterSnapshot.school_id)
-        .where(RosterSnapshot.cycle_id == cycle.id)
-        .where(scope)
-        .group_by(RosterSnapshot.school_id)
-    ):
-        row(school_id)["roster"] = count
-    for school_id, status, count in db.session.execute(
-        select(TeacherPlan.school_id, TeacherPlan.status, func.count())
-        .join(School, School.id == TeacherPlan.school_id)
-        .where(TeacherPlan.cycle_id == cycle.id)
-        .where(scope)
-        .group_by(TeacherPlan.school_id, TeacherPlan.status)
-    ):
-        row(school_id)[PlanStatus(status).value] += count
-    for school_id, status in db.session.execute(
-        select(SchoolPlan.school_id, SchoolPlan.status)
-        .join(School, School.id == SchoolPlan.school_id)
-        .where(SchoolPlan.cycle_id == cycle.id)
-        .where(scope)
-    ):
-        row(school_id)["school_plan"] = PlanStatus(status).value
-    return stats
+def _tally(cycle: Cycle, scope: stats.Scope) -> dict[str, Any]:
+    labels = _labels(cycle)
+    return tally_view(stats.teacher_tally(cycle, scope, ranks=labels.ranks), labels)
 
 
 def _rate(done: int, total: int) -> str:
     return f"{done / total * 100:.1f}%" if total else "—"
 
 
-def _completion(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    rows = list(rows)
-    roster = sum(r["roster"] for r in rows)
-    submitted = sum(r["submitted"] for r in rows)
-    plans_due = [r for r in rows if r.get("school_plan") != "exempt"]
+def _completion(counts: Completion) -> dict[str, Any]:
     return {
-        "schools": len(rows),
-        "school_plans_due": len(plans_due),
-        "school_plans_submitted": sum(1 for r in plans_due if r["school_plan"] == "submitted"),
-        "roster": roster,
-        "submitted": submitted,
-        "draft": sum(r["draft"] for r in rows),
-        "rate": _rate(submitted, roster),
+        "schools": counts.schools,
+        "school_plans_due": counts.school_plans_due,
+        "school_plans_submitted": counts.school_plans_submitted,
+        "roster": counts.roster,
+        "submitted": counts.submitted,
+        "draft": counts.draft,
+        "none": counts.not_started,
+        "rate": _rate(counts.submitted, counts.roster),
+    }
+
+
+def _by_stage(counts: Mapping[Stage, Completion]) -> list[dict[str, Any]]:
+    return [
+        {"stage": stage.label, "stage_code": stage.value, **_completion(counts[stage])}
+        for stage in STAGE_ORDER
+        if stage in counts
+    ]
+
+
+def _school_row(row: stats.SchoolRow) -> dict[str, Any]:
+    counts = row.completion
+    return {
+        "code": row.code,
+        "name": row.name,
+        "stage": row.stage.value,
+        "stage_label": row.stage.label,
+        "county_code": row.county_code,
+        "roster": counts.roster,
+        "submitted": counts.submitted,
+        "draft": counts.draft,
+        "school_plan": row.school_plan,
+        "school_plan_label": STATUS_LABELS[row.school_plan],
+        "rate": _rate(counts.submitted, counts.roster),
     }
 
 
 # ---- school plan -------------------------------------------------------------------------
-
-
-def _roster(cycle: Cycle, school: School) -> list[dict[str, Any]]:
-    rows = db.session.execute(
-        select(Teacher.id, Teacher.name, RosterSnapshot.title, TeacherPlan.status)
-        .join(RosterSnapshot, RosterSnapshot.teacher_id == Teacher.id)
-        .outerjoin(
-            TeacherPlan,
-            (TeacherPlan.teacher_id == Teacher.id) & (TeacherPlan.cycle_id == cycle.id),
-        )
-        .where(RosterSnapshot.cycle_id == cycle.id, RosterSnapshot.school_id == school.id)
-        .order_by(Teacher.name, Teacher.id)
-    ).all()
-    return [
-        {
-            "id": teacher_id,
-            "name": name,
-            "title": title,
-            "status": PlanStatus(status).value if status else "none",
-        }
-        for teacher_id, name, title, status in rows
-    ]
 
 
 def school_plan_document(plan: SchoolPlan) -> Document:
@@ -547,14 +284,15 @@ def school_plan_document(plan: SchoolPlan) -> Document:
     cycle, school = plan.cycle, plan.school
     draft = plan.status != PlanStatus.SUBMITTED
     title = f"{cycle.name} 學校本位進修規劃"
-    scope = School.id == school.id
-    roster = _roster(cycle, school)
+    scope = stats.one_school(school.id)
+    roster = stats.roster_progress(cycle, school.id)
     deps = {
-        "plan": _plan_facts(plan),
+        "plan": cache_keys.plan_facts(plan),
         "school": [school.code, school.name, school.stage.value, school.county_code],
-        "cycle": [cycle.academic_year, cycle.name, _iso(cycle.snapshot_taken_at)],
-        "roster": [[r["id"], r["name"], r["title"], r["status"]] for r in roster],
-        "plans": _plans_state(cycle, scope),
+        "cycle": cache_keys.cycle_facts(cycle),
+        "roster": [[r.teacher_id, r.name, r.title, r.state] for r in roster],
+        "plans": cache_keys.submitted_teacher_plans(cycle, school.id),
+        "labels": cache_keys.teacher_questionnaire(cycle),
     }
 
     def build() -> dict[str, Any]:
@@ -565,9 +303,6 @@ def school_plan_document(plan: SchoolPlan) -> Document:
             "stage_name": school.stage.label,
             "county_name": school.county.name if school.county else "",
         }
-        counts = Counter(r["status"] for r in roster)
-        for r in roster:
-            r["status_label"] = STATUS_LABELS[r["status"]]
         return {
             "doc_header": _unit(cycle, school.name),
             "doc_header_right": title + ("（草稿）" if draft else ""),
@@ -576,15 +311,12 @@ def school_plan_document(plan: SchoolPlan) -> Document:
             "status_line": _status_line(plan),
             "school": {"name": school.name, "code": school.code, "stage": school.stage.label},
             "sections": engine.summarise(plan.questionnaire.definition, plan.answers, facts=facts),
-            "completion": {
-                "roster": len(roster),
-                "submitted": counts["submitted"],
-                "draft": counts["draft"],
-                "none": counts["none"],
-                "rate": _rate(counts["submitted"], len(roster)),
-            },
-            "roster": roster,
-            "tally": _tally(cycle, scope).view(_labels(cycle)),
+            "completion": _completion(stats.completion(cycle, scope)),
+            "roster": [
+                {"name": r.name, "title": r.title, "status_label": STATUS_LABELS[r.state]}
+                for r in roster
+            ],
+            "tally": _tally(cycle, scope),
         }
 
     return Document(
@@ -601,43 +333,6 @@ def school_plan_document(plan: SchoolPlan) -> Document:
 # ---- authority summaries -----------------------------------------------------------------
 
 
-def _schools(scope: ColumnElement[bool]) -> list[School]:
-    schools = list(db.session.scalars(select(School).where(scope)))
-    schools.sort(key=lambda s: (STAGE_ORDER.index(s.stage), s.code))
-    return schools
-
-
-def _school_rows(schools: list[School], stats: Mapping[int, Mapping[str, Any]]) -> list[dict]:
-    rows = []
-    for school in schools:
-        stat = dict(stats.get(school.id) or {"roster": 0, "submitted": 0, "draft": 0})
-        if school.stage == Stage.KINDERGARTEN:
-            stat["school_plan"] = "exempt"  # kindergartens fill no school plan
-        else:
-            stat.setdefault("school_plan", "none")
-        rows.append(
-            {
-                "code": school.code,
-                "name": school.name,
-                "stage": school.stage.value,
-                "stage_label": school.stage.label,
-                "county_code": school.county_code,
-                **stat,
-                "school_plan_label": STATUS_LABELS[stat["school_plan"]],
-                "rate": _rate(stat["submitted"], stat["roster"]),
-            }
-        )
-    return rows
-
-
-def _by_stage(rows: list[dict]) -> list[dict[str, Any]]:
-    return [
-        {"stage": stage.label, **_completion(r for r in rows if r["stage"] == stage.value)}
-        for stage in STAGE_ORDER
-        if any(r["stage"] == stage.value for r in rows)
-    ]
-
-
 def county_authority(county_code: str) -> Authority | None:
     """The county/city education bureau of a county."""
     return db.session.scalar(
@@ -649,29 +344,34 @@ def county_authority(county_code: str) -> Authority | None:
 
 def county_document(cycle: Cycle, authority: Authority) -> Document:
     """Describe the county summary: completion per school and stage, aggregated needs."""
-    scope = School.authority_id == authority.id
-    schools = _schools(scope)
+    scope = select(School.id).where(School.authority_id == authority.id)
     county_name = authority.county.name if authority.county else authority.name
     title = f"{cycle.name} {county_name}進修規劃填報摘要"
     deps = {
-        "authority": [authority.id, authority.name, authority.county_code],
-        "cycle": [cycle.academic_year, cycle.name, _iso(cycle.snapshot_taken_at)],
-        "schools": [[s.id, s.code, s.name, s.stage.value] for s in schools],
-        "plans": _plans_state(cycle, scope),
+        "authority": [authority.id, authority.name, authority.county_code, county_name],
+        "cycle": cache_keys.cycle_facts(cycle),
+        "schools": cache_keys.schools_listed(scope),
+        "plans": cache_keys.plans_state(cycle, scope),
+        "labels": cache_keys.teacher_questionnaire(cycle),
     }
 
     def build() -> dict[str, Any]:
-        rows = _school_rows(schools, _per_school(cycle, scope))
+        rows = [_school_row(row) for row in stats.school_rows(cycle, scope)]
+        per_stage = {
+            key[0]: counts
+            for key, counts in stats.completion_by(cycle, scope, School.stage).items()
+        }
+        stages = _by_stage(per_stage)
         return {
             "doc_header": _unit(cycle, authority.name),
             "heading": title,
             "authority": authority.name,
-            "totals": _completion(rows),
+            "totals": _completion(sum(per_stage.values(), Completion())),
             "stages": [
-                {**stage, "schools_rows": [r for r in rows if r["stage_label"] == stage["stage"]]}
-                for stage in _by_stage(rows)
+                {**stage, "schools_rows": [r for r in rows if r["stage"] == stage["stage_code"]]}
+                for stage in stages
             ],
-            "tally": _tally(cycle, scope).view(_labels(cycle)),
+            "tally": _tally(cycle, scope),
         }
 
     return Document(
@@ -687,37 +387,33 @@ def county_document(cycle: Cycle, authority: Authority) -> Document:
 
 def national_document(cycle: Cycle) -> Document:
     """Describe the national summary: completion by county and stage, aggregated needs."""
-    scope = true()
-    schools = _schools(scope)
-    counties = {c.code: c.name for c in db.session.scalars(select(County))}
+    counties = cache_keys.county_names()
     title = f"{cycle.name} 全國進修規劃填報摘要"
     deps = {
-        "cycle": [cycle.academic_year, cycle.name, _iso(cycle.snapshot_taken_at)],
-        "schools": hashlib.sha256(
-            json.dumps(
-                [[s.id, s.code, s.name, s.stage.value, s.county_code] for s in schools]
-            ).encode()
-        ).hexdigest(),
+        "cycle": cache_keys.cycle_facts(cycle),
+        "schools": cache_keys.schools_shape(),
         "counties": counties,
-        "plans": _plans_state(cycle, scope),
+        "plans": cache_keys.plans_state(cycle, None),
+        "labels": cache_keys.teacher_questionnaire(cycle),
     }
 
     def build() -> dict[str, Any]:
-        rows = _school_rows(schools, _per_school(cycle, scope))
-        by_county = [
-            {
-                "county": counties.get(code, code),
-                **_completion(r for r in rows if r["county_code"] == code),
-            }
-            for code in sorted({r["county_code"] for r in rows})
-        ]
+        grouped = stats.completion_by(cycle, None, School.county_code, School.stage)
+        per_county: dict[str, Completion] = {}
+        per_stage: dict[Stage, Completion] = {}
+        for (county, stage), counts in grouped.items():
+            per_county[county] = per_county.get(county, Completion()) + counts
+            per_stage[stage] = per_stage.get(stage, Completion()) + counts
         return {
             "doc_header": _unit(cycle, "教育部國民及學前教育署"),
             "heading": title,
-            "totals": _completion(rows),
-            "counties": by_county,
-            "stages": _by_stage(rows),
-            "tally": _tally(cycle, scope).view(_labels(cycle)),
+            "totals": _completion(sum(grouped.values(), Completion())),
+            "counties": [
+                {"county": counties.get(code, code), **_completion(per_county[code])}
+                for code in sorted(per_county)
+            ],
+            "stages": _by_stage(per_stage),
+            "tally": _tally(cycle, None),
         }
 
     return Document(
@@ -731,104 +427,6 @@ def national_document(cycle: Cycle) -> Document:
     )
 
 
-# ---- manuals -----------------------------------------------------------------------------
-
-
-def contact_of(cycle: Cycle) -> dict[str, str]:
-    """The cycle's contact data, falling back to the app's CONTACT_* settings."""
-    config = current_app.config
-    contact = cycle.contact or {}
-    return {
-        "unit": contact.get("unit") or config["CONTACT_UNIT"],
-        "phone": contact.get("phone") or config["CONTACT_PHONE"],
-        "email": contact.get("email") or config["CONTACT_EMAIL"],
-    }
-
-
-def schedule_of(cycle: Cycle) -> dict[str, dict[str, Any]]:
-    """The cycle's windows per plan kind and stage, in ROC dates."""
-    schedule = {}
-    for kind, windows in windows_of(cycle).items():
-        schedule[kind.value] = {
-            "rows": [
-                {
-                    "stage": w.stage.value,
-                    "stage_label": w.stage.label,
-                    "opens_at": timeutil.roc_datetime(w.opens_at),
-                    "closes_at": timeutil.roc_datetime(w.closes_at),
-                }
-                for w in windows
-            ],
-            "opens_at": timeutil.roc_datetime(min((w.opens_at for w in windows), default=None)),
-            "closes_at": timeutil.roc_datetime(max((w.closes_at for w in windows), default=None)),
-        }
-    return schedule
-
-
-def _outline(definition: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """Section titles and question labels of a questionnaire, for the manual's walkthrough."""
-    outline = []
-    for section in (definition or {}).get("sections", ()):
-        questions = []
-        for question in section.get("questions", ()):
-            if question["type"] == "fact":
-                continue
-            questions.append(
-                {
-                    "label": engine.text_in(question["label"]),
-                    "required": bool(question.get("required")),
-                    "conditional": bool(question.get("show_if")),
-                    "type": question["type"],
-                    "help": engine.text_in(question.get("help")),
-                }
-            )
-        outline.append({"title": engine.text_in(section["title"]), "questions": questions})
-    return outline
-
-
-def manual_document(cycle: Cycle, audience: str) -> Document:
-    """Describe a manual (for schools or teachers) built from the cycle's own schedule."""
-    if audience not in AUDIENCES:
-        raise ValueError(f"unknown manual audience {audience!r}")
-    kind = PlanKind(audience)
-    questionnaire = latest_questionnaire(cycle, kind)
-    schedule = schedule_of(cycle)
-    contact = contact_of(cycle)
-    cutoff = timeutil.roc_datetime(cycle.roster_cutoff)
-    name = "學校本位進修規劃" if audience == "school" else "教師自我專業進修規劃"
-    title = f"{cycle.name} {name} 說明手冊"
-    deps = {
-        "cycle": [cycle.academic_year, cycle.name, cutoff, cycle.kindergarten_teachers_take_part],
-        "schedule": schedule,
-        "contact": contact,
-        "questionnaire": [questionnaire.id, questionnaire.fingerprint] if questionnaire else None,
-    }
-
-    def build() -> dict[str, Any]:
-        return {
-            "doc_header": _unit(cycle, contact["unit"]),
-            "heading": title,
-            "cycle_name": cycle.name,
-            "academic_year": cycle.academic_year,
-            "cutoff": cutoff,
-            "kindergarten_teachers_take_part": cycle.kindergarten_teachers_take_part,
-            "schedule": schedule,
-            "own": schedule[audience],
-            "contact": contact,
-            "outline": _outline(questionnaire.definition if questionnaire else None),
-        }
-
-    return Document(
-        ref=("manual", audience, str(cycle.academic_year)),
-        digest=_digest(deps),
-        filename=f"manual-{audience}-{cycle.academic_year}.pdf",
-        title=title,
-        subject=f"{cycle.name}{name}操作說明",
-        template=f"manuals/{audience}.html",
-        build=build,
-    )
-
-
 # ---- finding a document again (background jobs) ------------------------------------------
 
 
@@ -836,15 +434,13 @@ def document_for(ref: Iterable[str]) -> Document | None:
     """Rebuild a Document from its ref, reading fresh rows; None if it no longer exists."""
     parts = [str(part) for part in ref]
     kind, args = parts[0], parts[1:]
-    if kind in ("teacher-plan", "school-plan") and len(args) == 1 and args[0].isdigit():
-        model = TeacherPlan if kind == "teacher-plan" else SchoolPlan
+    if kind == "teacher-plan" and len(args) == 1 and args[0].isdigit():
         # populate_existing: the caller may have just updated this row behind the ORM's back.
-        plan = db.session.get(model, int(args[0]), populate_existing=True)
-        if plan is None:
-            return None
-        if isinstance(plan, TeacherPlan):
-            return teacher_plan_document(plan)
-        return school_plan_document(plan)
+        teacher_plan = db.session.get(TeacherPlan, int(args[0]), populate_existing=True)
+        return None if teacher_plan is None else teacher_plan_document(teacher_plan)
+    if kind == "school-plan" and len(args) == 1 and args[0].isdigit():
+        school_plan = db.session.get(SchoolPlan, int(args[0]), populate_existing=True)
+        return None if school_plan is None else school_plan_document(school_plan)
     year = (args[1] if kind == "manual" else args[0]) if len(args) >= 1 + (kind == "manual") else ""
     cycle = cycle_by_year(int(year)) if year.isdigit() else None
     if cycle is None:

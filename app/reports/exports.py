@@ -1,4 +1,8 @@
-"""Bulk export: one ZIP of all teacher-plan PDFs of a school, built by a background job.
+"""Bulk export: one ZIP of a school's submitted teacher-plan PDFs, built by a background job.
+
+A teacher's draft is the teacher's own: the ZIP holds submitted plans only, and its
+``index.csv`` lists every teacher of the roster snapshot with the state of their plan
+(未填寫 / 草稿 / 已送出) and, when submitted, the file that holds it.
 
 The job row (``Job``) carries the progress the exports page polls; the ZIP is
 written aside and renamed into ``PDF_CACHE_DIR/exports`` when complete, and only
@@ -21,9 +25,10 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from app import audit, timeutil
+from app import audit, stats, timeutil
+from app.cycles.windows import cycle_by_year
 from app.extensions import db
-from app.models import BusinessAccount, Cycle, Job, PlanStatus, School, Teacher, TeacherPlan
+from app.models import BusinessAccount, Cycle, Job, PlanStatus, School, TeacherPlan
 from app.reports import cache, jobs
 from app.reports.documents import STATUS_LABELS, teacher_plan_document
 
@@ -125,8 +130,9 @@ def start_export(job_id: int) -> None:
     except RedisError:  # say so on the page now, rather than a job that never starts
         logger.exception("could not queue export job %s", job_id)
         job = db.session.get(Job, job_id)
-        job.status, job.finished_at = "failed", timeutil.now()
-        db.session.commit()
+        if job is not None:
+            job.status, job.finished_at = "failed", timeutil.now()
+            db.session.commit()
 
 
 def export_path(job: Job) -> Path | None:
@@ -169,16 +175,10 @@ def build_export(job_id: int) -> None:
 
 def _build_export(job: Job) -> None:
     school_id, year = int(job.params["school_id"]), int(job.params["year"])
-    plans = list(
-        db.session.scalars(
-            select(TeacherPlan)
-            .join(Teacher, Teacher.id == TeacherPlan.teacher_id)
-            .join(Cycle, Cycle.id == TeacherPlan.cycle_id)
-            .where(TeacherPlan.school_id == school_id, Cycle.academic_year == year)
-            .order_by(Teacher.name, TeacherPlan.id)
-        )
-    )
-    job.status, job.total, job.done = "running", len(plans), 0
+    cycle = cycle_by_year(year)
+    roster = stats.roster_progress(cycle, school_id) if cycle else []
+    job.status, job.done = "running", 0
+    job.total = sum(1 for entry in roster if entry.status == PlanStatus.SUBMITTED)
     db.session.commit()
 
     folder = cache.cache_dir() / "exports"
@@ -190,24 +190,20 @@ def _build_export(job: Job) -> None:
     try:
         index = []
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-            for number, plan in enumerate(plans, start=1):
-                cached = cache.get_or_render(teacher_plan_document(plan))
-                # Entry names carry no personal data; index.csv says whose plan is which.
-                name = f"teacher-plan-{year}-{number:04d}.pdf"
-                archive.write(cached.path, name)
-                index.append(
-                    [
-                        str(number),
-                        name,
-                        plan.teacher.name,
-                        STATUS_LABELS[plan.status.value],
-                        timeutil.roc_datetime(plan.submitted_at)
-                        if plan.status == PlanStatus.SUBMITTED
-                        else "",
-                    ]
-                )
-                job.done = number
-                db.session.commit()
+            for number, entry in enumerate(roster, start=1):
+                name = submitted_at = ""
+                plan = _submitted_plan(entry)
+                if plan is not None:
+                    cached = cache.get_or_render(teacher_plan_document(plan))
+                    # Entry names carry no personal data; index.csv says whose plan is which.
+                    name = f"teacher-plan-{year}-{number:04d}.pdf"
+                    archive.write(cached.path, name)
+                    submitted_at = timeutil.roc_datetime(plan.submitted_at)
+                    job.done += 1
+                    db.session.commit()
+                # A plan reopened since the roster was read is a draft again.
+                state = "submitted" if plan else "draft" if entry.status else "none"
+                index.append([str(number), name, entry.name, STATUS_LABELS[state], submitted_at])
             archive.writestr("index.csv", _index_csv(index))
         os.replace(tmp, cache.cache_dir() / relative)
     except BaseException:
@@ -216,6 +212,14 @@ def _build_export(job: Job) -> None:
     job.status, job.result_path, job.finished_at = "done", relative, timeutil.now()
     _replace_older_exports(job)
     db.session.commit()
+
+
+def _submitted_plan(entry: stats.RosterEntry) -> TeacherPlan | None:
+    """The roster teacher's plan if it is submitted, read again (it may have changed since)."""
+    if entry.plan_id is None or entry.status != PlanStatus.SUBMITTED:
+        return None
+    plan = db.session.get(TeacherPlan, entry.plan_id, populate_existing=True)
+    return plan if plan is not None and plan.status == PlanStatus.SUBMITTED else None
 
 
 def _replace_older_exports(job: Job) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
 from flask import Flask, current_app, has_app_context
+from flask.globals import app_ctx
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
@@ -28,7 +30,8 @@ from rq.job import JobStatus
 from app.extensions import db
 from app.reports import cache
 from app.reports.cache import CachedFile
-from app.reports.documents import Document, document_for
+from app.reports.cache_keys import Document
+from app.reports.documents import document_for
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +152,23 @@ def schedule_plan_pdf(plan_kind: str, plan_id: int) -> None:
         logger.exception("pre-rendering %s failed", ":".join(ref))
 
 
+# Each blocking read for a result stays under redis-py's socket timeout (5 s by default):
+# one long read would end in a TimeoutError, taken for "Redis is down".
+_RESULT_POLL_SECONDS = 4
+
+
+def _wait_for_result(job: RQJob, seconds: int) -> bool:
+    """Wait up to ``seconds`` for the worker to finish ``job``, in short blocking reads."""
+    if seconds <= 0:
+        return job.latest_result() is not None
+    deadline = time.monotonic() + seconds
+    while (remaining := deadline - time.monotonic()) > 0:
+        block = max(1, min(_RESULT_POLL_SECONDS, int(remaining)))
+        if job.latest_result(timeout=block) is not None:
+            return True
+    return False
+
+
 def obtain(document: Document) -> CachedFile:
     """Return the cached file of ``document``; on a miss render it, in the worker if any.
 
@@ -163,7 +183,7 @@ def obtain(document: Document) -> CachedFile:
         if queue is not None:
             job = _enqueue_render(queue, document.ref)
             wait = int(current_app.config.get("PDF_WAIT_SECONDS", 60))
-            if queue.is_async and job.latest_result(timeout=wait) is None:
+            if queue.is_async and not _wait_for_result(job, wait):
                 raise RenderPending(document.ref_key)
             if job.get_status() == JobStatus.FAILED:
                 raise RenderFailed(document.ref_key)
@@ -223,7 +243,7 @@ def jobs_group() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--queue", default=None, help="Queue name (default: JOBS_QUEUE or pdf).")
 def worker_command(burst: bool, queue: str | None) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app_ctx.app  # the application itself, not the context-local proxy
     if redis_connection() is None:
         raise click.ClickException("REDIS_URL 未設定：沒有 Redis 時 PDF 會在網站程序內直接產生。")
     run_worker(app, queue or app.config.get("JOBS_QUEUE", "pdf"), burst=burst)

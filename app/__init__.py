@@ -108,6 +108,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(school_bp, url_prefix="/school")
     app.register_blueprint(teacher_bp, url_prefix="/teacher")
+    from app.plans import bp as plans_bp
+
+    app.register_blueprint(plans_bp)
     app.register_blueprint(reports_bp)  # its own paths: /manuals/…, /teacher/…pdf, /school/…
 
     # 6. Error pages in zh-TW; never a traceback. Security headers on every response.
@@ -136,10 +139,13 @@ def _unauthorized():
     from flask import redirect, url_for
 
     from app import htmx
+    from app.plans import resume
 
+    if (kept := resume.keep_typed_answers()) is not None:  # a plan's typed answers
+        return kept
     # By path, not blueprint: /teacher/plan.pdf belongs to the reports blueprint.
     realm = "teacher" if request.path.startswith("/teacher/") else "school"
-    target = url_for(f"auth.{realm}_login", next=request.full_path.rstrip("?"))
+    target = url_for(f"auth.{realm}_login", next=resume.landing(request.full_path.rstrip("?")))
     if htmx.is_partial():
         return htmx.redirect_to(target)
     return redirect(target, 303)
@@ -183,6 +189,10 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError):
+        from app.plans import resume
+
+        if (kept := resume.keep_typed_answers()) is not None:  # a plan's typed answers
+            return kept
         return render_error(
             400,
             _l(

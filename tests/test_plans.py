@@ -313,7 +313,11 @@ def test_teacher_adopts_school_rows_with_one_click(app, factory, clock):
     page = teacher.get("/teacher/plan").get_data(as_text=True)
     assert "素養導向課程設計工作坊" in page
     assert "加入我的規劃" in page
-    response = teacher.post("/teacher/plan", data=teacher_form(0, action="adopt:0"))
+    moved = teacher.post("/teacher/plan", data=teacher_form(0, action="adopt:0"))
+    assert moved.headers["Location"] == "/teacher/plan#f-activities-1-topic_category"
+    response = teacher.post(
+        "/teacher/plan", data=teacher_form(0, action="adopt:0"), follow_redirects=True
+    )
     assert response.status_code == 200
     plan = db.session.scalar(select(TeacherPlan))
     db.session.refresh(plan)
@@ -326,10 +330,19 @@ def test_rows_are_added_and_removed_without_javascript(client, factory, clock):
     world = setup_113(factory)
     clock.set(taipei(2024, 9, 20, 10, 0))
     login_teacher(client, world["teachers"][Stage.ELEMENTARY])
-    added = client.post("/teacher/plan", data=teacher_form(0, action="add_row:activities"))
+    # Back to the row concerned: a URL fragment naming its first field.
+    moved = client.post("/teacher/plan", data=teacher_form(0, action="add_row:activities"))
+    assert moved.status_code == 303
+    assert moved.headers["Location"] == "/teacher/plan#f-activities-1-topic_category"
+    added = client.get(moved.headers["Location"])
     assert added.status_code == 200
     assert 'name="q.activities.1.topic"' in added.get_data(as_text=True)
-    removed = client.post("/teacher/plan", data=teacher_form(1, action="remove_row:activities:0"))
+    assert 'id="f-activities-1-topic_category"' in added.get_data(as_text=True)
+    removed = client.post(
+        "/teacher/plan",
+        data=teacher_form(1, action="remove_row:activities:0"),
+        follow_redirects=True,
+    )
     assert removed.status_code == 200
     plan = db.session.scalar(select(TeacherPlan))
     db.session.refresh(plan)
@@ -348,13 +361,22 @@ def test_autosave_answers_with_status_line_and_new_version(client, factory, cloc
     assert "已自動儲存 14:32" in body
     assert 'role="status"' in body
     assert 'name="version" value="1"' in body
+    # Issue 8: a field that does not validate no longer stops the draft from saving; the
+    # status says exactly what happened and the problem comes back for its field.
     bad = client.post(
         "/teacher/plan/autosave",
-        data=teacher_form(1, **{"q.activities.0.hours": "abc"}),
+        data=teacher_form(1, **{"q.activities.0.hours": "abc", "q.remarks": "備" * 2500}),
         headers={"HX-Request": "true"},
     )
-    assert "尚未自動儲存" in bad.get_data(as_text=True)
-    assert 'name="version" value="1"' in bad.get_data(as_text=True)
+    body = bad.get_data(as_text=True)
+    assert "已自動儲存 14:32，2 個欄位需修正" in body
+    assert 'name="version" value="2"' in body
+    assert 'data-for="q.activities.0.hours"' in body
+    assert 'data-for="q.remarks"' in body
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.answers["activities"][0]["hours"] == "abc"
+    assert plan.answers["remarks"] == "備" * 2500
 
 
 def test_teacher_not_in_snapshot_gets_an_explanation(client, factory, clock):

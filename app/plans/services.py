@@ -7,12 +7,15 @@ stale form or a second concurrent submit changes nothing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -36,6 +39,7 @@ from app.models import (
     TeacherPlan,
     Window,
 )
+from app.plans import merge
 from app.questionnaires import engine
 
 PLAN_MODELS: dict[PlanKind, type[SchoolPlan] | type[TeacherPlan]] = {
@@ -455,27 +459,179 @@ def _audit(ctx: PlanContext, action: str, version: int) -> None:
     )
 
 
+# ---- drafts: store what was typed, merge what others changed -----------------------------
+#
+# The base of a form (the answers it was showing when it last met the server) travels in
+# the form itself, signed with the app's SECRET_KEY over (plan kind, plan id, version,
+# answers): no storage and no statement per autosave. A base that fails the signature, or
+# belongs to another plan or version, is unknown: every field that differs is then a
+# conflict, so a forged or stale base can never overwrite what is stored.
+
+MAX_DRAFT_BYTES = 256 * 1024  # per plan, as JSON; each field is bounded by the engine
+_BASE_SALT = "plans.base"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_BASE_SALT)
+
+
+def sign_base(ctx: PlanContext, version: int, answers: dict[str, Any]) -> str:
+    """The signed base a form carries: these answers are what it shows at `version`."""
+    return _serializer().dumps([ctx.kind.value, ctx.plan_id, version, answers])
+
+
+def read_base(ctx: PlanContext, token: str, version: int) -> dict[str, Any] | None:
+    """The answers a form started from, or None when unknown (bad signature, other plan)."""
+    if not token or len(token) > MAX_DRAFT_BYTES * 2:
+        return None
+    try:
+        kind, plan_id, signed_version, answers = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    # A form opened before the plan existed names no plan: version 0 of whichever exists.
+    same_plan = plan_id == ctx.plan_id or (version == 0 and plan_id is None)
+    if kind != ctx.kind.value or not same_plan or signed_version != version:
+        return None
+    return answers if isinstance(answers, dict) else None
+
+
+@dataclass
+class Saved:
+    """The outcome of a save: what the form shows and carries next, what to tell."""
+
+    version: int
+    shown: dict[str, Any]
+    base: dict[str, Any]
+    errors: dict[str, str]
+    taken: list[str] = field(default_factory=list)
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    submitted: bool = False
+    written: bool = True
+    other_by: str = ""
+
+
+def _check_size(answers: dict[str, Any]) -> None:
+    size = len(json.dumps(answers, ensure_ascii=False, default=str).encode("utf-8"))
+    if size > MAX_DRAFT_BYTES:
+        raise PlanRefused(
+            _("內容總量超過上限（%(limit)s KB），這次未儲存；請縮短較長的欄位。", limit=256)
+        )
+
+
+def _merge_against_stored(
+    ctx: PlanContext,
+    answers: dict[str, Any],
+    expected_version: int,
+    base: dict[str, Any] | None,
+    choices: dict[str, str] | None,
+) -> merge.MergeResult | None:
+    """Merge with the stored plan when the form is not simply the latest version, else None."""
+    plan = ctx.plan
+    if plan is None:
+        return None
+    if expected_version == plan.version and base is None:
+        return None  # a form without a base (no JS, older page) at the latest version
+    if expected_version != plan.version and plan.status == PlanStatus.SUBMITTED:
+        # Never turn a plan someone submitted meanwhile back into a draft by merging.
+        raise _conflict(ctx, "")
+    if expected_version > plan.version or expected_version < 0:
+        base = None
+    return merge.three_way(base, answers, dict(plan.answers), choices)
+
+
+def _other_by(ctx: PlanContext, actor_name: str) -> str:
+    who = ctx.plan.updated_by if ctx.plan is not None else ""
+    return "" if who == actor_name else who
+
+
 def save_draft(
-    ctx: PlanContext, answers: dict[str, Any], expected_version: int, actor_name: str
-) -> int:
-    """Save a draft if the window is open, the answers are well-formed and nobody else
-    saved in between; return the new version."""
+    ctx: PlanContext,
+    answers: dict[str, Any],
+    expected_version: int,
+    actor_name: str,
+    *,
+    base: dict[str, Any] | None = None,
+    choices: dict[str, str] | None = None,
+) -> Saved:
+    """Store the draft as typed (valid or not) while the window is open, merged with what
+    others saved since the form's base; report the problems instead of refusing."""
     _require_open(ctx)
-    errors = engine.validate(ctx.definition, answers, final=False, lang=questionnaire_lang())
-    if errors:
-        raise InvalidAnswers(errors)
-    version = _write(
-        ctx, expected_version, {"answers": answers, "status": PlanStatus.DRAFT}, actor_name
+    _check_size(answers)
+    merged = _merge_against_stored(ctx, answers, expected_version, base, choices)
+    other_by = _other_by(ctx, actor_name)
+    to_store = merged.answers if merged is not None else answers
+    shown = merge.shown(merged) if merged is not None else answers
+    errors = engine.validate(ctx.definition, shown, final=False, lang=questionnaire_lang())
+    if merged is not None and merged.conflicts and ctx.plan is not None:
+        if to_store == dict(ctx.plan.answers) and ctx.plan.status == PlanStatus.DRAFT:
+            # Nothing to add to what is stored: no new version, the choice is the person's.
+            return Saved(
+                ctx.plan.version,
+                shown,
+                merge.next_base(shown, merged),
+                errors,
+                merged.taken,
+                merged.conflicts,
+                written=False,
+                other_by=other_by,
+            )
+    write_at = ctx.plan.version if merged is not None and ctx.plan else expected_version
+    version = _write(ctx, write_at, {"answers": to_store, "status": PlanStatus.DRAFT}, actor_name)
+    if merged is not None and (merged.taken or merged.conflicts or write_at != expected_version):
+        table = "school_plan" if ctx.kind == PlanKind.SCHOOL else "teacher_plan"
+        audit.record(
+            "plan.merge",
+            table,
+            ctx.plan_id,
+            after={
+                "version": version,
+                "cycle": ctx.cycle.academic_year,
+                "from_version": expected_version,
+                "taken": merged.taken,
+                "conflicts": sorted(merged.conflicts),
+            },
+        )
+    else:
+        _audit(ctx, "plan.save", version)
+    return Saved(
+        version,
+        shown,
+        merge.next_base(shown, merged),
+        errors,
+        merged.taken if merged else [],
+        merged.conflicts if merged else {},
+        other_by=other_by,
     )
-    _audit(ctx, "plan.save", version)
-    return version
 
 
 def submit(
-    ctx: PlanContext, answers: dict[str, Any], expected_version: int, actor_name: str
-) -> int:
-    """Validate everything, store the plan as submitted and keep this version."""
+    ctx: PlanContext,
+    answers: dict[str, Any],
+    expected_version: int,
+    actor_name: str,
+    *,
+    base: dict[str, Any] | None = None,
+    choices: dict[str, str] | None = None,
+) -> Saved:
+    """Validate everything, store the plan as submitted and keep this version.
+
+    A form behind what is stored is merged and saved as a draft instead (`submitted`
+    False): nobody submits what they have not seen."""
     _require_open(ctx)
+    plan = ctx.plan
+    stale = plan is not None and (expected_version != plan.version or base is not None)
+    if stale and plan is not None:
+        cleaned = engine.clean(ctx.definition, answers)
+        if plan.status == PlanStatus.SUBMITTED and dict(plan.answers) == cleaned:
+            # The same submission arriving twice (double click, two tabs): one submission.
+            return Saved(plan.version, cleaned, cleaned, {}, submitted=True, written=False)
+        merged = _merge_against_stored(ctx, answers, expected_version, base, choices)
+        if merged is not None and (merged.taken or merged.conflicts):
+            return save_draft(
+                ctx, answers, expected_version, actor_name, base=base, choices=choices
+            )
+        if merged is not None:
+            answers, expected_version = merged.answers, plan.version
     errors = engine.validate(ctx.definition, answers, final=True, lang=questionnaire_lang())
     if errors:
         raise InvalidAnswers(errors)
@@ -500,7 +656,7 @@ def submit(
             and current.answers == answers
         ):
             ctx.plan, ctx.plan_id = current, current.id
-            return current.version
+            return Saved(current.version, answers, answers, {}, submitted=True, written=False)
         raise
     db.session.execute(
         insert(PlanVersion).values(
@@ -513,7 +669,7 @@ def submit(
         )
     )
     _audit(ctx, "plan.submit", version)
-    return version
+    return Saved(version, answers, answers, {}, submitted=True)
 
 
 def reopen(ctx: PlanContext, expected_version: int, actor_name: str) -> int:

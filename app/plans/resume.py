@@ -74,7 +74,8 @@ def keep_typed_answers() -> Response | None:
         )
     from app.auth.forms import AccountLoginForm, TeacherLoginForm
 
-    form = TeacherLoginForm(formdata=None) if realm == "teacher" else AccountLoginForm(formdata=None)
+    form_class = TeacherLoginForm if realm == "teacher" else AccountLoginForm
+    form = form_class(formdata=None)
     carried = [(CARRY + name, value) for name, value in fields] + [(CARRY_TO, request.path)]
     page = render_template(
         "plans/sign_in_to_save.html", form=form, failure=None, realm=realm, carried=carried

@@ -562,19 +562,24 @@ def save_draft(
     to_store = merged.answers if merged is not None else answers
     shown = merge.shown(merged) if merged is not None else answers
     errors = engine.validate(ctx.definition, shown, final=False, lang=questionnaire_lang())
-    if merged is not None and merged.conflicts and ctx.plan is not None:
-        if to_store == dict(ctx.plan.answers) and ctx.plan.status == PlanStatus.DRAFT:
-            # Nothing to add to what is stored: no new version, the choice is the person's.
-            return Saved(
-                ctx.plan.version,
-                shown,
-                merge.next_base(shown, merged),
-                errors,
-                merged.taken,
-                merged.conflicts,
-                written=False,
-                other_by=other_by,
-            )
+    if (
+        merged is not None
+        and merged.conflicts
+        and ctx.plan is not None
+        and to_store == dict(ctx.plan.answers)
+        and ctx.plan.status == PlanStatus.DRAFT
+    ):
+        # Nothing to add to what is stored: no new version, the choice is the person's.
+        return Saved(
+            ctx.plan.version,
+            shown,
+            merge.next_base(shown, merged),
+            errors,
+            merged.taken,
+            merged.conflicts,
+            written=False,
+            other_by=other_by,
+        )
     write_at = ctx.plan.version if merged is not None and ctx.plan else expected_version
     version = _write(ctx, write_at, {"answers": to_store, "status": PlanStatus.DRAFT}, actor_name)
     if merged is not None and (merged.taken or merged.conflicts or write_at != expected_version):

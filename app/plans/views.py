@@ -89,7 +89,11 @@ def _merge_note(ctx: PlanContext, saved: services.Saved) -> str:
         for code in saved.taken
         if code in questions
     )
-    return _("已併入他人在您開啟後修改的 %(count)d 個欄位：%(names)s。", count=len(saved.taken), names=names)
+    return _(
+        "已併入他人在您開啟後修改的 %(count)d 個欄位：%(names)s。",
+        count=len(saved.taken),
+        names=names,
+    )
 
 
 def render_plan(
@@ -288,7 +292,8 @@ def handle_post(
 
 def _conflict_sentence(ctx: PlanContext, saved: services.Saved) -> str:
     if not saved.conflicts:
-        return _("這份規劃已在您開啟後被更新（%(who)s）。", who=saved.other_by or _("您的另一個視窗"))
+        who = saved.other_by or _("您的另一個視窗")
+        return _("這份規劃已在您開啟後被更新（%(who)s）。", who=who)
     if saved.other_by:
         return _(
             "這份規劃已在您開啟後被更新（%(who)s），有 %(count)d 個欄位兩邊都改了："

@@ -486,6 +486,21 @@ def test_teacher_page_and_autosave_use_at_most_four_statements(client, factory, 
     assert autosave.count <= 4
 
 
+def test_school_page_and_autosave_use_at_most_four_statements(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    login_account(client, world["planners"][Stage.ELEMENTARY])
+    client.post("/school/plan", data=school_form(0))
+    db.session.remove()
+    with StatementCounter(db.engine) as page:
+        assert client.get("/school/plan").status_code == 200
+    with StatementCounter(db.engine) as autosave:
+        response = client.post("/school/plan/autosave", data=school_form(1))
+        assert "已自動儲存" in response.get_data(as_text=True)
+    assert page.count <= 4
+    assert autosave.count <= 4
+
+
 def test_a_conflict_with_your_own_other_tab_says_so(app, factory, clock):
     world = setup_113(factory)
     clock.set(taipei(2024, 9, 20, 10, 0))

@@ -567,7 +567,6 @@ def save_draft(
         and merged.conflicts
         and ctx.plan is not None
         and to_store == dict(ctx.plan.answers)
-        and ctx.plan.status == PlanStatus.DRAFT
     ):
         # Nothing to add to what is stored: no new version, the choice is the person's.
         return Saved(

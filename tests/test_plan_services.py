@@ -37,7 +37,8 @@ def test_a_field_changed_on_one_side_takes_that_side() -> None:
 def test_the_same_change_on_both_sides_is_no_conflict() -> None:
     result = three_way({"a": "1"}, {"a": "2"}, {"a": "2"})
     assert result.answers == {"a": "2"}
-    assert result.conflicts == {} and result.taken == []
+    assert result.conflicts == {}
+    assert result.taken == []
 
 
 def test_a_field_changed_differently_on_both_sides_keeps_the_stored_value() -> None:
@@ -136,7 +137,8 @@ def test_a_draft_is_stored_as_typed_and_its_problems_reported(factory, clock) ->
     typed = _answers(ctx, teacher_form(0, **{"q.remarks": "長" * 5000}))
     saved = services.save_draft(ctx, typed, 0, "教師 甲")
     db.session.commit()
-    assert saved.version == 1 and saved.written
+    assert saved.version == 1
+    assert saved.written
     assert set(saved.errors) == {"q.remarks"}
     assert "最多 2000 字" in saved.errors["q.remarks"]
     stored = _stored(TeacherPlan)
@@ -200,7 +202,8 @@ def test_two_editors_changing_different_fields_both_keep_their_changes(factory, 
     assert stored["answers"]["contact_name"] == "甲改的名字"
     assert stored["answers"]["remarks"] == "乙補充的備註"
     assert stored["version"] == 3
-    assert saved.taken == ["contact_name"] and saved.conflicts == {}
+    assert saved.taken == ["contact_name"]
+    assert saved.conflicts == {}
     assert saved.other_by == "甲"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "plan.merge"))
     assert entry.after["from_version"] == 1
@@ -225,7 +228,8 @@ def test_two_editors_changing_one_field_are_asked_to_choose(factory, clock) -> N
     ctx = _school(world, clock)
     token = services.sign_base(ctx, saved.version, saved.base)
     again = services.save_draft(ctx, bob, 2, "乙", base=services.read_base(ctx, token, 2))
-    assert again.conflicts and not again.written
+    assert again.conflicts
+    assert not again.written
     chosen = services.save_draft(
         ctx, bob, 2, "乙", base=services.read_base(ctx, token, 2), choices={"contact_name": "mine"}
     )

@@ -4,12 +4,14 @@ submit, late submit keeping the draft, adoption, the no-JS path, audit, statemen
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select
+from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import (
@@ -24,7 +26,7 @@ from app.models import (
     TeacherPlan,
 )
 from app.timeutil import taipei
-from tests.conftest import login_account, login_teacher
+from tests.conftest import PASSWORD, login_account, login_teacher
 from tests.plan_helpers import school_form, setup_113, teacher_form
 
 # The 113 letter's stage windows (SPEC §5): (opens, closes) as Taipei wall clock.
@@ -540,3 +542,168 @@ def test_teacher_dashboard_shows_the_snapshot_schools_window(client, factory, cl
     assert "113年9月27日 17:00" in page
     clock.set(taipei(2024, 9, 27, 17, 0))
     assert "已截止" in client.get("/teacher/").get_data(as_text=True)
+
+
+# ---- issue 8: nothing typed is lost ----------------------------------------------------
+
+
+def _hidden_fields(body: str) -> list[tuple[str, str]]:
+    import html
+
+    return [
+        (html.unescape(name), html.unescape(value))
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)
+    ]
+
+
+def test_a_plain_save_with_an_ended_session_keeps_the_answers_through_sign_in(
+    client, factory, clock
+):
+    from app.auth.services import end_session
+
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    teacher = world["teachers"][Stage.ELEMENTARY]
+    login_teacher(client, teacher)
+    assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    end_session(db.session.get(type(teacher), teacher.id))  # signed out on another device
+    db.session.commit()
+    typed = teacher_form(1, **{"q.remarks": "登入結束前打的字"})
+    kept = client.post("/teacher/plan", data=typed)
+    assert kept.status_code == 401
+    page = kept.get_data(as_text=True)
+    assert "請重新登入以儲存內容" in page
+    carried = dict(_hidden_fields(page))
+    assert carried["carry.q.remarks"] == "登入結束前打的字"
+    assert carried["carry_to"] == "/teacher/plan"
+    assert "carry.csrf_token" not in carried
+
+    # A wrong password keeps the answers on the page too.
+    wrong = client.post(
+        "/teacher/login",
+        data={**carried, "national_id": teacher.plain_national_id, "password": "wrong"},
+    )
+    assert wrong.status_code == 401
+    assert "登入結束前打的字" in wrong.get_data(as_text=True)
+
+    signed_in = client.post(
+        "/teacher/login",
+        data={**carried, "national_id": teacher.plain_national_id, "password": PASSWORD},
+    )
+    assert signed_in.status_code == 200
+    resume_page = signed_in.get_data(as_text=True)
+    assert 'action="/teacher/plan"' in resume_page
+    assert "data-auto-submit" in resume_page
+    fields = _hidden_fields(resume_page)
+    assert ("q.remarks", "登入結束前打的字") in fields
+    saved = client.post("/teacher/plan", data=MultiDict(fields))
+    assert saved.status_code == 303
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.answers["remarks"] == "登入結束前打的字"
+    assert plan.version == 2
+
+
+def test_a_cross_site_post_is_not_carried_through_sign_in(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    response = client.post(
+        "/teacher/plan",
+        data=teacher_form(0, **{"q.remarks": "別的網站塞的"}),
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 303
+    assert "/teacher/login" in response.headers["Location"]
+    assert world  # the plan exists; nothing was carried
+
+
+@pytest.mark.parametrize(
+    ("posted_to", "lands_on"),
+    [("/teacher/plan/autosave", "/teacher/plan"), ("/teacher/plan/reopen", "/teacher/plan")],
+)
+def test_sign_in_never_lands_on_a_post_only_url(client, factory, clock, posted_to, lands_on):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    sent = client.post(posted_to, data={}, headers={"HX-Request": "true"})
+    target = sent.headers.get("HX-Redirect") or sent.headers["Location"]
+    assert "autosave" not in target
+    assert "reopen" not in target
+    teacher = world["teachers"][Stage.ELEMENTARY]
+    old_link = client.post(
+        f"/teacher/login?next={posted_to}",
+        data={"national_id": teacher.plain_national_id, "password": PASSWORD},
+    )
+    assert old_link.status_code == 303
+    assert old_link.headers["Location"] == lands_on
+
+
+def test_the_token_endpoint_serves_only_a_signed_in_user(client, factory, clock):
+    world = setup_113(factory)
+    anonymous = client.get("/plans/token")
+    assert anonymous.status_code == 401
+    assert anonymous.get_json() == {"signed_in": False}
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    fresh = client.get("/plans/token")
+    assert fresh.status_code == 200
+    assert fresh.get_json()["csrf_token"]
+    assert fresh.headers["Cache-Control"] == "no-store"
+
+
+def test_a_conflict_is_shown_side_by_side_and_settled_by_a_choice(app, factory, clock):
+    world = setup_113(factory)
+    school = world["schools"][Stage.ELEMENTARY]
+    second = factory.account(school, AccountType.CHIEF)
+    db.session.commit()
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    alice, bob = app.test_client(), app.test_client()
+    login_account(alice, world["planners"][Stage.ELEMENTARY])
+    login_account(bob, second)
+    assert alice.post("/school/plan", data=school_form(0)).status_code == 303
+    page = bob.get("/school/plan").get_data(as_text=True)
+    base = re.search(r'name="base" value="([^"]+)"', page).group(1)
+    assert (
+        alice.post(
+            "/school/plan", data=school_form(1, **{"q.contact_name": "甲改的", "base": base})
+        ).status_code
+        == 303
+    )
+    mine = school_form(1, **{"q.contact_name": "乙改的", "q.remarks": "乙的備註", "base": base})
+    stale = bob.post("/school/plan", data=mine)
+    assert stale.status_code == 409
+    body = stale.get_data(as_text=True)
+    assert "兩邊都修改的欄位" in body
+    assert 'name="resolve.contact_name" value="mine"' in body
+    assert "甲改的" in body
+    assert "乙改的" in body
+    plan = db.session.scalar(select(SchoolPlan))
+    db.session.refresh(plan)
+    assert plan.answers["contact_name"] == "甲改的"  # nothing overwritten without a choice
+    assert plan.answers["remarks"] == "乙的備註"  # the field only Bob changed is merged
+    # Saving again without choosing still asks; choosing settles it.
+    version = re.search(r'name="version" value="(\d+)"', body).group(1)
+    base = re.search(r'name="base" value="([^"]+)"', body).group(1)
+    again = school_form(
+        int(version), **{"q.contact_name": "乙改的", "q.remarks": "乙的備註", "base": base}
+    )
+    assert bob.post("/school/plan", data=again).status_code == 409
+    chosen = bob.post("/school/plan", data={**again, "resolve.contact_name": "mine"})
+    assert chosen.status_code == 303
+    db.session.refresh(plan)
+    assert plan.answers["contact_name"] == "乙改的"
+    merges = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "plan.merge").order_by(AuditEntry.id)
+    ).all()
+    assert merges
+    assert merges[0].after["conflicts"] == ["contact_name"]
+
+
+def test_the_plan_page_shows_a_stored_drafts_problems_beside_their_fields(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    saved = client.post("/teacher/plan", data=teacher_form(0, **{"q.activities.0.hours": "abc"}))
+    assert saved.status_code == 303
+    page = client.get("/teacher/plan").get_data(as_text=True)
+    assert "1 個欄位需修正" in page  # the flash says exactly what happened
+    assert 'id="e-activities-0-hours"' in page
+    assert 'value="abc"' in page

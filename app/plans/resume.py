@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, make_response, render_template, request
+from flask import Response, current_app, g, make_response, render_template, request
 from flask_login import current_user
 
 from app import htmx
@@ -112,6 +112,9 @@ def after_sign_in(target: str) -> Response:
     carried = _carried()
     if carried is not None:
         plan_page, fields = carried
+        # The sign-in form made a token from the session just cleared; the page needs one
+        # from the new session.
+        g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
         page = render_template("plans/resume.html", fields=fields, target=plan_page, stale=False)
         return make_response(page, 200)
     response = make_response("", 303)

@@ -10,6 +10,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 from werkzeug.datastructures import MultiDict
 
@@ -25,6 +27,7 @@ from app.models import (
     Stage,
     TeacherPlan,
 )
+from app.questionnaires import engine
 from app.timeutil import taipei
 from tests.conftest import PASSWORD, login_account, login_teacher
 from tests.plan_helpers import school_form, setup_113, teacher_form
@@ -707,3 +710,104 @@ def test_the_plan_page_shows_a_stored_drafts_problems_beside_their_fields(client
     assert "1 個欄位需修正" in page  # the flash says exactly what happened
     assert 'id="e-activities-0-hours"' in page
     assert 'value="abc"' in page
+
+
+# ---- issue 8: whatever is posted to autosave, nothing stored is lost --------------------
+
+
+_HOSTILE = st.one_of(
+    st.sampled_from(
+        ["abc", "十二", "-1", "1e309", "NaN", "\x00", "<script>", "std99", "a" * 3000, ""]
+    ),
+    st.text(max_size=80),
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    extra=st.dictionaries(
+        st.sampled_from(
+            [
+                "q.remarks",
+                "q.needs_description",
+                "q.needs.1",
+                "q.needs.4",
+                "q.interest_areas",
+                "q.activities.0.hours",
+                "q.activities.0.topic",
+                "q.activities.3.mode",
+                "q.activities.99.topic",
+                "resolve.remarks",
+                "base",
+                "version",
+            ]
+        ),
+        _HOSTILE,
+        max_size=6,
+    ),
+    stale=st.booleans(),
+    with_base=st.booleans(),
+)
+def test_autosave_never_loses_what_is_stored(autosave_world, extra, stale, with_base):
+    client, definition = autosave_world
+    db.session.expire_all()
+    before = db.session.scalar(select(TeacherPlan))
+    stored, version = dict(before.answers), before.version
+    data = teacher_form(version - 1 if stale else version, **{"q.remarks": "前一次的內容"})
+    if with_base:
+        page = client.get("/teacher/plan").get_data(as_text=True)
+        data["base"] = re.search(r'name="base" value="([^"]+)"', page).group(1)
+    data.update(extra)
+    response = client.post("/teacher/plan/autosave", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert 'role="status"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    after = db.session.scalar(select(TeacherPlan))
+    posted = engine.parse_form(definition, MultiDict(data))
+    if after.version == version:
+        assert dict(after.answers) == stored  # refused or all in conflict: nothing changed
+        return
+    assert after.version == version + 1
+    for code in set(stored) | set(after.answers) | set(posted):
+        kept = after.answers.get(code)
+        # Each field is either what was stored or what was typed: nothing else, nothing lost
+        # without the person having sent it at the version they saw.
+        assert kept in (stored.get(code), posted.get(code)), code
+        if kept != stored.get(code):
+            assert str(data.get("version")) == str(version)
+
+
+@pytest.fixture
+def autosave_world(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    plan = db.session.scalar(select(TeacherPlan))
+    return client, plan.questionnaire.definition
+
+
+def test_autosave_keeps_nul_bytes_and_invalid_utf8_out_and_the_rest_in(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    body = "version=0&q.remarks=%E5%82%99%00%FF%FE&q.activities.0.hours=%F0%28%8C%28"
+    response = client.post(
+        "/teacher/plan/autosave",
+        data=body.encode(),
+        content_type="application/x-www-form-urlencoded",
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "已自動儲存" in response.get_data(as_text=True)
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.answers["remarks"].startswith("備")
+    assert "\x00" not in plan.answers["remarks"]
+    assert "q.activities.0.hours" in response.get_data(as_text=True)  # reported, kept

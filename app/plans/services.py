@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -92,9 +92,10 @@ class PlanContext:
         if not self.taking_part or self.window is None:
             return WindowState("not_taking_part", moment=self.moment)
         closes_at = self.window.closes_at
-        extended = self.extension_until is not None and self.extension_until > closes_at
-        if extended:
-            closes_at = self.extension_until
+        until = self.extension_until
+        extended = until is not None and until > closes_at
+        if until is not None and extended:
+            closes_at = until
         return state_between(self.window.opens_at, closes_at, self.moment, extended=extended)
 
     @property
@@ -162,10 +163,10 @@ def definition_of(questionnaire_id: int, fingerprint: str) -> dict[str, Any]:
     key = (questionnaire_id, fingerprint)
     found = _DEFINITIONS.get(key)
     if found is None:
-        found = db.session.scalar(
+        loaded = db.session.scalar(
             select(Questionnaire.definition).where(Questionnaire.id == questionnaire_id)
         )
-        _DEFINITIONS[key] = found
+        found = _DEFINITIONS[key] = loaded if loaded is not None else {}
     return found
 
 
@@ -291,7 +292,7 @@ def _teacher_statement(by_year: bool, with_school_plan: bool) -> Any:
 
 
 def _ref(questionnaire_id: int | None, fingerprint: str | None) -> QuestionnaireRef | None:
-    return QuestionnaireRef(questionnaire_id, fingerprint) if questionnaire_id else None
+    return QuestionnaireRef(questionnaire_id, fingerprint or "") if questionnaire_id else None
 
 
 def load_school_context(school_id: int, year: int | None = None) -> PlanContext | None:
@@ -330,8 +331,9 @@ def load_teacher_context(
         teacher=teacher,
         snapshot=snapshot,
     )
-    if with_school_plan and row[9] is not None:
-        ctx.school_plan = SubmittedSchoolPlan(row[8], _ref(row[9], row[10]))
+    school_ref = _ref(row[9], row[10]) if with_school_plan else None
+    if school_ref is not None:
+        ctx.school_plan = SubmittedSchoolPlan(row[8], school_ref)
     return ctx
 
 
@@ -346,7 +348,8 @@ def submitted_school_plan(cycle_id: int, school_id: int) -> SubmittedSchoolPlan 
             SchoolPlan.status == PlanStatus.SUBMITTED,
         )
     ).first()
-    return SubmittedSchoolPlan(row[0], _ref(row[1], row[2])) if row else None
+    ref = _ref(row[1], row[2]) if row else None
+    return SubmittedSchoolPlan(row[0], ref) if row and ref else None
 
 
 # ---- writing -----------------------------------------------------------------------------
@@ -375,15 +378,15 @@ def _require_open(ctx: PlanContext) -> None:
 
 
 def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
-    model = PLAN_MODELS[ctx.kind]
+    model: Any = PLAN_MODELS[ctx.kind]  # SchoolPlan or TeacherPlan: the same columns
     db.session.rollback()
-    current = None
+    current: SchoolPlan | TeacherPlan | None = None
     if ctx.plan_id is not None:
         current = db.session.get(model, ctx.plan_id, populate_existing=True)
     else:
         where = [model.cycle_id == ctx.cycle.id]
         where.append(
-            model.teacher_id == ctx.teacher.id
+            model.teacher_id == (ctx.teacher.id if ctx.teacher else None)
             if ctx.kind == PlanKind.TEACHER
             else model.school_id == ctx.school.id
         )
@@ -414,12 +417,13 @@ def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
 
 def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], actor_name: str) -> int:
     """Insert the plan (first save) or update it if still at `expected_version`."""
-    model = PLAN_MODELS[ctx.kind]
+    model: Any = PLAN_MODELS[ctx.kind]
     moment = ctx.moment
     values = {**values, "updated_at": moment, "updated_by": actor_name}
     if ctx.plan is None:
         if expected_version != 0:
             raise _conflict(ctx, actor_name)
+        assert ctx.questionnaire is not None
         row = {
             "cycle_id": ctx.cycle.id,
             "school_id": ctx.school.id,
@@ -429,6 +433,7 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
             **values,
         }
         if ctx.kind == PlanKind.TEACHER:
+            assert ctx.teacher is not None
             row["teacher_id"] = ctx.teacher.id
         try:
             ctx.plan_id = db.session.execute(
@@ -438,11 +443,14 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
             # Someone created it first; _conflict rolls back the aborted transaction.
             raise _conflict(ctx, actor_name) from None
         return 1
-    result = db.session.execute(
-        update(model)
-        .where(model.id == ctx.plan_id, model.version == expected_version)
-        .values(version=model.version + 1, **values)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        "CursorResult[Any]",  # an UPDATE: it has a rowcount
+        db.session.execute(
+            update(model)
+            .where(model.id == ctx.plan_id, model.version == expected_version)
+            .values(version=model.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         raise _conflict(ctx, actor_name)
@@ -472,7 +480,7 @@ _BASE_SALT = "plans.base"
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=_BASE_SALT)
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_BASE_SALT)
 
 
 def sign_base(ctx: PlanContext, version: int, answers: dict[str, Any]) -> str:
@@ -689,5 +697,5 @@ def reopen(ctx: PlanContext, expected_version: int, actor_name: str) -> int:
 def refresh(ctx: PlanContext) -> None:
     """Reload the plan row after a write so the page shows what is stored."""
     if ctx.plan_id is not None:
-        model = PLAN_MODELS[ctx.kind]
+        model: Any = PLAN_MODELS[ctx.kind]
         ctx.plan = db.session.get(model, ctx.plan_id, populate_existing=True)

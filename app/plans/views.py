@@ -333,10 +333,10 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
         db.session.rollback()
         kind = "error"
         message = _("尚未自動儲存：") + refused.message
+    base: dict[str, Any] | None = base_answers
+    new_version = version
     if saved is not None:
         new_version, base = saved.version, saved.base
-    else:
-        new_version, base = version, base_answers
     token = form.get("base", "") if base is None else services.sign_base(ctx, new_version, base)
     response = Response(
         render_template(

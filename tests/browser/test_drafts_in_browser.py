@@ -389,3 +389,46 @@ def test_row_buttons_return_to_the_row_without_javascript(
         page.get_by_role("button", name=button, exact=True).click()
     expect(page).to_have_url(re.compile(re.escape(fragment) + "$"))
     assert page.evaluate("() => window.scrollY") > 0  # not the top of the page
+
+
+# ---- accessibility of what issue 8 adds -------------------------------------------------
+
+
+def test_conflicts_notices_and_the_kept_copy_pass_axe(
+    new_page: Callable[..., Page], world: World, clock, live_app: Flask
+) -> None:
+    from tests.browser.test_accessibility import Audit
+
+    audit = Audit()
+    clock.set(SCHOOL_PLAN_OPEN)
+    alice = new_page()
+    sign_in_planner(alice, world)
+    bob = new_page(bypass_csp=True)
+    _sign_in_as(bob, _second_planner(live_app))
+    alice.goto("/school/plan")
+    bob.goto("/school/plan")
+    alice.locator("#f-contact_name").fill("甲")
+    _autosaved(alice)
+    bob.locator("#f-contact_name").fill("乙")
+    bob.locator("#f-remarks").fill("一二三")
+    expect(bob.locator("#cc-f-remarks")).to_have_text("3／2000 字")
+    bob.get_by_role("button", name="儲存草稿", exact=True).click()
+    expect(bob.locator("#conflict-contact_name")).to_be_visible()
+    audit.check(bob, "school plan with a conflict to choose")
+
+    clock.set(TEACHER_PLAN_OPEN)
+    page = new_page(bypass_csp=True)
+    _open_teacher_plan(page, world, clock)
+    page.route("**/autosave", lambda route: route.abort())
+    page.locator("#f-remarks").fill("斷線")
+    expect(page.locator(STATUS)).to_contain_text("無法連線到伺服器")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('plan-draft:'))")
+    page.unroute("**/autosave")
+    page.reload()
+    expect(page.get_by_role("region", name="尚未儲存的內容")).to_be_visible()
+    audit.check(page, "teacher plan offering the kept copy")
+    _sign_out_everywhere(new_page(), world)
+    page.locator("#f-needs_description").fill("登入已結束")
+    expect(page.locator("#session-notice")).to_be_visible()
+    audit.check(page, "teacher plan after the session ended")
+    audit.assert_clean()

@@ -194,9 +194,15 @@ def _saved_message(saved: services.Saved, moment_text: str, *, auto: bool) -> st
     if saved.errors:
         text += _("，%(count)d 個欄位需修正", count=len(saved.errors))
     if saved.conflicts:
-        text += _("；%(count)d 個欄位與他人的修改不同，請選擇", count=len(saved.conflicts))
+        text += _(
+            "；%(count)d 個欄位與他人的修改不同，請按「儲存草稿」逐欄選擇",
+            count=len(saved.conflicts),
+        )
     if saved.taken:
-        text += _("；已併入他人修改的 %(count)d 個欄位", count=len(saved.taken))
+        text += _(
+            "；已併入他人修改的 %(count)d 個欄位（重新整理頁面即可看到）",
+            count=len(saved.taken),
+        )
     return text if auto else text + _("。")
 
 

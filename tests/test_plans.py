@@ -382,6 +382,13 @@ def test_autosave_answers_with_status_line_and_new_version(client, factory, cloc
     db.session.refresh(plan)
     assert plan.answers["activities"][0]["hours"] == "abc"
     assert plan.answers["remarks"] == "備" * 2500
+    assert 'data-confirmed="true"' in body  # the browser may drop its copy
+    clock.set(taipei(2024, 9, 27, 17, 0))
+    late = client.post(
+        "/teacher/plan/autosave", data=teacher_form(2), headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "尚未自動儲存" in late
+    assert 'data-confirmed="false"' in late  # answered, not stored: the copy stays
 
 
 def test_teacher_not_in_snapshot_gets_an_explanation(client, factory, clock):

@@ -352,7 +352,12 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
             message=message,
             kind=kind,
             field_errors=saved.errors if saved is not None else {},
-            saved_at=ctx.moment if saved is not None and saved.written else None,
+            saved_at=(
+                ctx.moment
+                if saved is not None and saved.written
+                else (ctx.plan.updated_at if ctx.plan is not None else None)
+            ),
+            confirmed=saved is not None and saved.written,
         )
     )
     response.headers["Vary"] = "HX-Request"

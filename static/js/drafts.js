@@ -17,8 +17,14 @@
   }
 
   function autoSubmit() {
-    var form = document.querySelector("form[data-auto-submit]");
-    if (form) { form.submit(); }
+    var carrier = document.querySelector("form[data-auto-submit]");
+    if (!carrier) { return; }
+    // Twice at most in a row: if the browser keeps no session, the button remains.
+    var tries = 0;
+    try { tries = Number(sessionStorage.getItem("plan-resume-tries") || 0); } catch (e) { tries = 0; }
+    if (tries >= 2) { return; }
+    try { sessionStorage.setItem("plan-resume-tries", String(tries + 1)); } catch (e) { return; }
+    carrier.submit();
   }
 
   // ---- the plan form -----------------------------------------------------------------------
@@ -337,7 +343,9 @@
     }
     if (status === 200) {
       hideNotice();
-      if (ctx.planEdits === edits) {
+      if (!/data-confirmed="true"/.test(ctx.text || "")) {
+        keepCopy(false);  // answered but not stored (window closed, a choice to make)
+      } else if (ctx.planEdits === edits) {
         confirmedEdits = edits;
         dropCopies();
       } else {
@@ -412,6 +420,7 @@
     form = document.getElementById("plan-form");
     if (!form) { return; }
     messages = JSON.parse(form.getAttribute("data-messages") || "{}");
+    try { sessionStorage.removeItem("plan-resume-tries"); } catch (e) { /* private mode */ }
     var status = form.querySelector("#autosave-status");
     // Only now that this script runs is there an autosave to speak of.
     if (status && !form.querySelector("#plan-problem")) {

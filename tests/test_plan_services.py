@@ -85,6 +85,19 @@ def test_rows_appended_on_both_sides_are_both_kept() -> None:
     assert result.answers == {"r": [ROW_B, ROW_A]}
 
 
+def test_rows_begun_on_both_sides_from_nothing_are_both_kept() -> None:
+    result = three_way({}, {"r": [ROW_A]}, {"r": [ROW_B]})
+    assert result.answers == {"r": [ROW_B, ROW_A]}
+    assert result.conflicts == {}
+
+
+def test_choices_added_and_removed_on_both_sides_merge_as_sets() -> None:
+    base = {"areas": ["math", "music"]}
+    mine = {"areas": ["math", "music", "art"]}  # I added art
+    theirs = {"areas": ["math"]}  # they removed music
+    assert three_way(base, mine, theirs).answers == {"areas": ["math", "art"]}
+
+
 def test_a_row_removed_on_one_side_only_is_removed() -> None:
     result = three_way({"r": [ROW_A, ROW_B]}, {"r": [ROW_A, ROW_B]}, {"r": [ROW_A]})
     assert result.answers == {"r": [ROW_A]}

@@ -31,10 +31,22 @@ class MergeResult:
     conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
+def _choices_merge(base: list[Any], mine: list[Any], theirs: list[Any]) -> list[Any]:
+    """Merge two edits of a multiple choice as sets: what one side added or removed."""
+    removed = [code for code in base if code not in mine]
+    added = [code for code in mine if code not in base and code not in theirs]
+    return [code for code in theirs if code not in removed] + added
+
+
 def _rows_merge(base: Any, mine: Any, theirs: Any) -> list[Any] | None:
-    """Merge two edits of one rows question; None when they cannot be told apart."""
+    """Merge two edits of one rows question (or a list of choices); None when they cannot
+    be told apart."""
     if not all(isinstance(v, list) for v in (base, mine, theirs)):
         return None
+    if all(isinstance(v, str) for v in [*base, *mine, *theirs]) and not (
+        len(base) == len(mine) == len(theirs)
+    ):
+        return _choices_merge(base, mine, theirs)
     n = len(base)
     if len(mine) < n or len(theirs) < n:
         return None  # a side removed rows: positions no longer say which row is which
@@ -97,7 +109,9 @@ def three_way(
             ours = other
         value = _value_merge(old, ours, other)
         if value is _UNRESOLVED and old != CONFLICTED:
-            rows = _rows_merge(old, ours, other)
+            # A rows question nobody had answered at the base started as no rows.
+            start = [] if old is None and isinstance(ours, list) else old
+            rows = _rows_merge(start, ours, other)
             value = _UNRESOLVED if rows is None else rows
         if value is _UNRESOLVED:
             result.conflicts[code] = (ours, other)

@@ -99,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.main import bp as main_bp
     from app.operator import bp as operator_bp
     from app.oversight import bp as oversight_bp
+    from app.plans import bp as plans_bp
     from app.region import bp as region_bp
     from app.reports import bp as reports_bp
     from app.school import bp as school_bp
@@ -113,6 +114,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(reports_bp, url_prefix="/manuals")  # and subscribes to events
+    app.register_blueprint(plans_bp)  # /plans/token, /plans/signed-in
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

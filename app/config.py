@@ -37,7 +37,7 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
 DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a teacher may keep a plan open all afternoon
+    "WTF_CSRF_TIME_LIMIT": None,  # as long as the session: an open plan never goes stale
     "MAX_CONTENT_LENGTH": 512 * 1024,
     "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app import htmx
 from app.extensions import db
+from app.plans import resume
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +83,15 @@ def render_error(status: int, *, detail: str | None = None, reason: str | None =
 def _sign_in_url() -> str:
     # By path: the teacher's pages sign in as a teacher, everything else as an account.
     realm = "teacher" if request.path.startswith("/teacher/") else "school"
-    return url_for(f"auth.{realm}_login", next=request.full_path.rstrip("?"))
+    return url_for(f"auth.{realm}_login", next=resume.landing(request.full_path.rstrip("?")))
 
 
 def unauthorized() -> BaseResponse:
     """Not signed in (or the session ended): sign in, or say so in place for htmx."""
     if htmx.is_partial():
         return render_error(401)
+    if (kept := resume.keep_typed_answers()) is not None:  # a plan's typed answers
+        return kept
     return redirect(_sign_in_url(), 303)
 
 
@@ -97,6 +100,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> Response:
+        if (kept := resume.keep_typed_answers()) is not None:  # a plan's typed answers
+            return kept
         return render_error(400, detail=str(CSRF_TEXT), reason="csrf")
 
     @app.errorhandler(HTTPException)

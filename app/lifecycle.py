@@ -14,7 +14,8 @@
    answer (the teacher not in this cycle's roster gets an explanation);
 4. **object**: `policy.may(user, action, obj)` or 403;
 5. **act**: the view, called with the object first, then the URL's arguments;
-6. **commit once**: a POST/PUT/PATCH/DELETE whose answer is below 400 is committed, then
+6. **commit once**: a POST/PUT/PATCH/DELETE whose answer is below 400 (or that called
+   `keep()`) is committed, then
    the callbacks queued with `after_commit` run (signals of `app.events`, starting a
    queued job); an error answer, `discard()`, or any exception rolls back and drops them.
    GET/HEAD never write: their transaction is rolled back (the PDF cache's bookkeeping
@@ -96,6 +97,12 @@ def discard() -> None:
     g._lifecycle_discard = True
 
 
+def keep() -> None:
+    """Commit this request's writes even though the answer reports a problem (a stale save
+    whose merged fields are stored while a 409 asks the user about the rest)."""
+    g._lifecycle_keep = True
+
+
 def handles(action: str, *, load: Loader | None = None) -> Callable[[View], View]:
     """Run the view in the lifecycle, guarded by `action` of `app.policy.POLICY`."""
     allowed = policy.allowed_roles(action)  # an unknown action fails at import time
@@ -127,6 +134,7 @@ def handles(action: str, *, load: Loader | None = None) -> Callable[[View], View
 def _transaction(act: Callable[[], Any]) -> Response:
     g._lifecycle_after_commit = []
     g._lifecycle_discard = False
+    g._lifecycle_keep = False
     try:
         response = make_response(act())
     except BaseException:
@@ -145,7 +153,8 @@ def _transaction(act: Callable[[], Any]) -> Response:
                 )
             log.warning("%s %s changed rows; rolled back", request.method, request.path)
         return response
-    if response.status_code >= 400 or g._lifecycle_discard:
+    refused = response.status_code >= 400 and not g._lifecycle_keep
+    if refused or g._lifecycle_discard:
         _roll_back()
         return response
     db.session.commit()

@@ -4,12 +4,16 @@ submit, late submit keeping the draft, adoption, the no-JS path, audit, statemen
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, func, select
+from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import (
@@ -23,8 +27,9 @@ from app.models import (
     Stage,
     TeacherPlan,
 )
+from app.questionnaires import engine
 from app.timeutil import taipei
-from tests.conftest import login_account, login_teacher
+from tests.conftest import PASSWORD, login_account, login_teacher
 from tests.plan_helpers import school_form, setup_113, teacher_form
 
 # The 113 letter's stage windows (SPEC §5): (opens, closes) as Taipei wall clock.
@@ -313,7 +318,11 @@ def test_teacher_adopts_school_rows_with_one_click(app, factory, clock):
     page = teacher.get("/teacher/plan").get_data(as_text=True)
     assert "素養導向課程設計工作坊" in page
     assert "加入我的規劃" in page
-    response = teacher.post("/teacher/plan", data=teacher_form(0, action="adopt:0"))
+    moved = teacher.post("/teacher/plan", data=teacher_form(0, action="adopt:0"))
+    assert moved.headers["Location"] == "/teacher/plan#f-activities-1-topic_category"
+    response = teacher.post(
+        "/teacher/plan", data=teacher_form(0, action="adopt:0"), follow_redirects=True
+    )
     assert response.status_code == 200
     plan = db.session.scalar(select(TeacherPlan))
     db.session.refresh(plan)
@@ -326,10 +335,19 @@ def test_rows_are_added_and_removed_without_javascript(client, factory, clock):
     world = setup_113(factory)
     clock.set(taipei(2024, 9, 20, 10, 0))
     login_teacher(client, world["teachers"][Stage.ELEMENTARY])
-    added = client.post("/teacher/plan", data=teacher_form(0, action="add_row:activities"))
+    # Back to the row concerned: a URL fragment naming its first field.
+    moved = client.post("/teacher/plan", data=teacher_form(0, action="add_row:activities"))
+    assert moved.status_code == 303
+    assert moved.headers["Location"] == "/teacher/plan#f-activities-1-topic_category"
+    added = client.get(moved.headers["Location"])
     assert added.status_code == 200
     assert 'name="q.activities.1.topic"' in added.get_data(as_text=True)
-    removed = client.post("/teacher/plan", data=teacher_form(1, action="remove_row:activities:0"))
+    assert 'id="f-activities-1-topic_category"' in added.get_data(as_text=True)
+    removed = client.post(
+        "/teacher/plan",
+        data=teacher_form(1, action="remove_row:activities:0"),
+        follow_redirects=True,
+    )
     assert removed.status_code == 200
     plan = db.session.scalar(select(TeacherPlan))
     db.session.refresh(plan)
@@ -348,13 +366,29 @@ def test_autosave_answers_with_status_line_and_new_version(client, factory, cloc
     assert "已自動儲存 14:32" in body
     assert 'role="status"' in body
     assert 'name="version" value="1"' in body
+    # Issue 8: a field that does not validate no longer stops the draft from saving; the
+    # status says exactly what happened and the problem comes back for its field.
     bad = client.post(
         "/teacher/plan/autosave",
-        data=teacher_form(1, **{"q.activities.0.hours": "abc"}),
+        data=teacher_form(1, **{"q.activities.0.hours": "abc", "q.remarks": "備" * 2500}),
         headers={"HX-Request": "true"},
     )
-    assert "尚未自動儲存" in bad.get_data(as_text=True)
-    assert 'name="version" value="1"' in bad.get_data(as_text=True)
+    body = bad.get_data(as_text=True)
+    assert "已自動儲存 14:32，2 個欄位需修正" in body
+    assert 'name="version" value="2"' in body
+    assert 'data-for="q.activities.0.hours"' in body
+    assert 'data-for="q.remarks"' in body
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.answers["activities"][0]["hours"] == "abc"
+    assert plan.answers["remarks"] == "備" * 2500
+    assert 'data-confirmed="true"' in body  # the browser may drop its copy
+    clock.set(taipei(2024, 9, 27, 17, 0))
+    late = client.post(
+        "/teacher/plan/autosave", data=teacher_form(2), headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "尚未自動儲存" in late
+    assert 'data-confirmed="false"' in late  # answered, not stored: the copy stays
 
 
 def test_teacher_not_in_snapshot_gets_an_explanation(client, factory, clock):
@@ -464,6 +498,21 @@ def test_teacher_page_and_autosave_use_at_most_four_statements(client, factory, 
     assert autosave.count <= 4
 
 
+def test_school_page_and_autosave_use_at_most_four_statements(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    login_account(client, world["planners"][Stage.ELEMENTARY])
+    client.post("/school/plan", data=school_form(0))
+    db.session.remove()
+    with StatementCounter(db.engine) as page:
+        assert client.get("/school/plan").status_code == 200
+    with StatementCounter(db.engine) as autosave:
+        response = client.post("/school/plan/autosave", data=school_form(1))
+        assert "已自動儲存" in response.get_data(as_text=True)
+    assert page.count <= 4
+    assert autosave.count <= 4
+
+
 def test_a_conflict_with_your_own_other_tab_says_so(app, factory, clock):
     world = setup_113(factory)
     clock.set(taipei(2024, 9, 20, 10, 0))
@@ -503,3 +552,271 @@ def test_teacher_dashboard_shows_the_snapshot_schools_window(client, factory, cl
     assert "113年9月27日 17:00" in page
     clock.set(taipei(2024, 9, 27, 17, 0))
     assert "已截止" in client.get("/teacher/").get_data(as_text=True)
+
+
+# ---- issue 8: nothing typed is lost ----------------------------------------------------
+
+
+def _hidden_fields(body: str) -> list[tuple[str, str]]:
+    import html
+
+    return [
+        (html.unescape(name), html.unescape(value))
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)
+    ]
+
+
+def test_a_plain_save_with_an_ended_session_keeps_the_answers_through_sign_in(
+    client, factory, clock
+):
+    from app.auth.services import end_session
+
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    teacher = world["teachers"][Stage.ELEMENTARY]
+    login_teacher(client, teacher)
+    assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    end_session(db.session.get(type(teacher), teacher.id))  # signed out on another device
+    db.session.commit()
+    typed = teacher_form(1, **{"q.remarks": "登入結束前打的字"})
+    kept = client.post("/teacher/plan", data=typed)
+    assert kept.status_code == 401
+    page = kept.get_data(as_text=True)
+    assert "請重新登入以儲存內容" in page
+    carried = dict(_hidden_fields(page))
+    assert carried["carry.q.remarks"] == "登入結束前打的字"
+    assert carried["carry_to"] == "/teacher/plan"
+    assert "carry.csrf_token" not in carried
+
+    # A wrong password keeps the answers on the page too.
+    wrong = client.post(
+        "/teacher/login",
+        data={**carried, "national_id": teacher.plain_national_id, "password": "wrong"},
+    )
+    assert wrong.status_code == 401
+    assert "登入結束前打的字" in wrong.get_data(as_text=True)
+
+    signed_in = client.post(
+        "/teacher/login",
+        data={**carried, "national_id": teacher.plain_national_id, "password": PASSWORD},
+    )
+    assert signed_in.status_code == 200
+    resume_page = signed_in.get_data(as_text=True)
+    assert 'action="/teacher/plan"' in resume_page
+    assert "data-auto-submit" in resume_page
+    fields = _hidden_fields(resume_page)
+    assert ("q.remarks", "登入結束前打的字") in fields
+    saved = client.post("/teacher/plan", data=MultiDict(fields))
+    assert saved.status_code == 303
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.answers["remarks"] == "登入結束前打的字"
+    assert plan.version == 2
+
+
+def test_a_cross_site_post_is_not_carried_through_sign_in(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    response = client.post(
+        "/teacher/plan",
+        data=teacher_form(0, **{"q.remarks": "別的網站塞的"}),
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 303
+    assert "/teacher/login" in response.headers["Location"]
+    assert world  # the plan exists; nothing was carried
+
+
+@pytest.mark.parametrize(
+    ("posted_to", "lands_on"),
+    [("/teacher/plan/autosave", "/teacher/plan"), ("/teacher/plan/reopen", "/teacher/plan")],
+)
+def test_sign_in_never_lands_on_a_post_only_url(client, factory, clock, posted_to, lands_on):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    sent = client.post(posted_to, data={}, headers={"HX-Request": "true"})
+    assert sent.status_code == 401  # htmx: the ended session is said in place
+    target = re.search(r'href="([^"]+)"', sent.get_data(as_text=True)).group(1)
+    assert "/teacher/login" in target
+    assert "autosave" not in target
+    assert "reopen" not in target
+    teacher = world["teachers"][Stage.ELEMENTARY]
+    old_link = client.post(
+        f"/teacher/login?next={posted_to}",
+        data={"national_id": teacher.plain_national_id, "password": PASSWORD},
+    )
+    assert old_link.status_code == 303
+    assert old_link.headers["Location"] == lands_on
+
+
+def test_the_token_endpoint_serves_only_a_signed_in_user(client, factory, clock):
+    world = setup_113(factory)
+    anonymous = client.get("/plans/token")
+    assert anonymous.status_code == 401
+    assert anonymous.get_json() == {"signed_in": False}
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    fresh = client.get("/plans/token")
+    assert fresh.status_code == 200
+    assert fresh.get_json()["csrf_token"]
+    assert fresh.headers["Cache-Control"] == "no-store"
+
+
+def test_a_conflict_is_shown_side_by_side_and_settled_by_a_choice(app, factory, clock):
+    world = setup_113(factory)
+    school = world["schools"][Stage.ELEMENTARY]
+    second = factory.account(school, AccountType.CHIEF)
+    db.session.commit()
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    alice, bob = app.test_client(), app.test_client()
+    login_account(alice, world["planners"][Stage.ELEMENTARY])
+    login_account(bob, second)
+    assert alice.post("/school/plan", data=school_form(0)).status_code == 303
+    page = bob.get("/school/plan").get_data(as_text=True)
+    base = re.search(r'name="base" value="([^"]+)"', page).group(1)
+    assert (
+        alice.post(
+            "/school/plan", data=school_form(1, **{"q.contact_name": "甲改的", "base": base})
+        ).status_code
+        == 303
+    )
+    mine = school_form(1, **{"q.contact_name": "乙改的", "q.remarks": "乙的備註", "base": base})
+    stale = bob.post("/school/plan", data=mine)
+    assert stale.status_code == 409
+    body = stale.get_data(as_text=True)
+    assert "兩邊都修改的欄位" in body
+    assert 'name="resolve.contact_name" value="mine"' in body
+    assert "甲改的" in body
+    assert "乙改的" in body
+    plan = db.session.scalar(select(SchoolPlan))
+    db.session.refresh(plan)
+    assert plan.answers["contact_name"] == "甲改的"  # nothing overwritten without a choice
+    assert plan.answers["remarks"] == "乙的備註"  # the field only Bob changed is merged
+    # Saving again without choosing still asks; choosing settles it.
+    version = re.search(r'name="version" value="(\d+)"', body).group(1)
+    base = re.search(r'name="base" value="([^"]+)"', body).group(1)
+    again = school_form(
+        int(version), **{"q.contact_name": "乙改的", "q.remarks": "乙的備註", "base": base}
+    )
+    assert bob.post("/school/plan", data=again).status_code == 409
+    chosen = bob.post("/school/plan", data={**again, "resolve.contact_name": "mine"})
+    assert chosen.status_code == 303
+    db.session.refresh(plan)
+    assert plan.answers["contact_name"] == "乙改的"
+    merges = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "plan.merge").order_by(AuditEntry.id)
+    ).all()
+    assert merges
+    assert merges[0].after["conflicts"] == ["contact_name"]
+
+
+def test_the_plan_page_shows_a_stored_drafts_problems_beside_their_fields(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    saved = client.post("/teacher/plan", data=teacher_form(0, **{"q.activities.0.hours": "abc"}))
+    assert saved.status_code == 303
+    page = client.get("/teacher/plan").get_data(as_text=True)
+    assert "1 個欄位需修正" in page  # the flash says exactly what happened
+    assert 'id="e-activities-0-hours"' in page
+    assert 'value="abc"' in page
+
+
+# ---- issue 8: whatever is posted to autosave, nothing stored is lost --------------------
+
+
+_HOSTILE = st.one_of(
+    st.sampled_from(
+        ["abc", "十二", "-1", "1e309", "NaN", "\x00", "<script>", "std99", "a" * 3000, ""]
+    ),
+    st.text(max_size=80),
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    extra=st.dictionaries(
+        st.sampled_from(
+            [
+                "q.remarks",
+                "q.needs_description",
+                "q.needs.1",
+                "q.needs.4",
+                "q.interest_areas",
+                "q.activities.0.hours",
+                "q.activities.0.topic",
+                "q.activities.3.mode",
+                "q.activities.99.topic",
+                "resolve.remarks",
+                "base",
+                "version",
+            ]
+        ),
+        _HOSTILE,
+        max_size=6,
+    ),
+    stale=st.booleans(),
+    with_base=st.booleans(),
+)
+def test_autosave_never_loses_what_is_stored(autosave_world, extra, stale, with_base):
+    client, definition = autosave_world
+    db.session.expire_all()
+    before = db.session.scalar(select(TeacherPlan))
+    stored, version = dict(before.answers), before.version
+    data = teacher_form(version - 1 if stale else version, **{"q.remarks": "前一次的內容"})
+    if with_base:
+        page = client.get("/teacher/plan").get_data(as_text=True)
+        data["base"] = re.search(r'name="base" value="([^"]+)"', page).group(1)
+    data.update(extra)
+    response = client.post("/teacher/plan/autosave", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert 'role="status"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    after = db.session.scalar(select(TeacherPlan))
+    posted = engine.parse_form(definition, MultiDict(data))
+    if after.version == version:
+        assert dict(after.answers) == stored  # refused or all in conflict: nothing changed
+        return
+    assert after.version == version + 1
+    for code in set(stored) | set(after.answers) | set(posted):
+        kept = after.answers.get(code)
+        # Each field is either what was stored or what was typed: nothing else, nothing lost
+        # without the person having sent it at the version they saw.
+        assert kept in (stored.get(code), posted.get(code)), code
+        if kept != stored.get(code):
+            assert str(data.get("version")) == str(version)
+
+
+@pytest.fixture
+def autosave_world(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    assert client.post("/teacher/plan", data=teacher_form(0)).status_code == 303
+    plan = db.session.scalar(select(TeacherPlan))
+    return client, plan.questionnaire.definition
+
+
+def test_autosave_keeps_nul_bytes_and_invalid_utf8_out_and_the_rest_in(client, factory, clock):
+    world = setup_113(factory)
+    clock.set(taipei(2024, 9, 20, 10, 0))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    body = "version=0&q.remarks=%E5%82%99%00%FF%FE&q.activities.0.hours=%F0%28%8C%28"
+    response = client.post(
+        "/teacher/plan/autosave",
+        data=body.encode(),
+        content_type="application/x-www-form-urlencoded",
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "已自動儲存" in response.get_data(as_text=True)
+    plan = db.session.scalar(select(TeacherPlan))
+    db.session.refresh(plan)
+    assert plan.answers["remarks"].startswith("備")
+    assert "\x00" not in plan.answers["remarks"]
+    assert "q.activities.0.hours" in response.get_data(as_text=True)  # reported, kept

@@ -383,6 +383,8 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "school.export_download": ("GET", "/school/exports/{job}.zip", "school_export.download"),
     "oversight.county_pdf": ("GET", "/oversight/county.pdf", "county_report.view"),
     "oversight.national_pdf": ("GET", "/oversight/national.pdf", "national_report.view"),
+    "plans.fresh_token": ("GET", "/plans/token", "public.view"),
+    "plans.signed_in": ("GET", "/plans/signed-in", "public.view"),
     "region.home": ("GET", "/region/", "region.home"),
     "authority.home": ("GET", "/authority/", "authority.home"),
     "operator.home": ("GET", "/operator/", "operator.home"),

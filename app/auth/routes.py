@@ -15,6 +15,7 @@ from app.auth.services import authenticate_account, authenticate_teacher, end_se
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.models import BusinessAccount, Teacher
+from app.plans import resume
 
 GENERIC_FAILURE = _l("登入失敗：帳號或密碼不正確，或帳號因連續失敗已暫時鎖定，請稍後再試。")
 
@@ -49,12 +50,15 @@ def _sign_in(
         db.session.commit()  # the failure count and the attempt are kept either way
         if subject is not None:
             _start_session(subject)
+            # Carried plan answers are saved next; a POST-only `next` lands on its page.
             landing = url_for(policy.landing_endpoint(subject))
-            return redirect(_safe_next(landing), 303)
+            return resume.after_sign_in(_safe_next(landing))
         failure = GENERIC_FAILURE
     if realm == "teacher":
         form[identity].data = ""  # the typed national ID is never echoed back into the page
-    page = render_template("auth/login.html", form=form, failure=failure, realm=realm)
+    page = resume.sign_in_page(form, failure, realm) or render_template(
+        "auth/login.html", form=form, failure=failure, realm=realm
+    )
     return page, 401 if failure else 200
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import timeutil
 from app.extensions import db
@@ -91,7 +92,9 @@ def load_user(user_id: str) -> LoginSubject | None:
     model = {"t": Teacher, "a": BusinessAccount}.get(prefix)
     if model is None:
         return None
-    subject = db.session.get(model, row_id)
+    # An account's grants come in the same statement: every account page checks them.
+    options = [joinedload(BusinessAccount.grants)] if model is BusinessAccount else []
+    subject = db.session.get(model, row_id, options=options)
     if subject is None or subject.session_token != token or not subject.is_active:
         return None
     return subject

@@ -7,13 +7,16 @@ stale form or a second concurrent submit changes nothing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import CursorResult, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -36,6 +39,7 @@ from app.models import (
     TeacherPlan,
     Window,
 )
+from app.plans import merge
 from app.questionnaires import engine
 
 PLAN_MODELS: dict[PlanKind, type[SchoolPlan] | type[TeacherPlan]] = {
@@ -88,9 +92,10 @@ class PlanContext:
         if not self.taking_part or self.window is None:
             return WindowState("not_taking_part", moment=self.moment)
         closes_at = self.window.closes_at
-        extended = self.extension_until is not None and self.extension_until > closes_at
-        if extended:
-            closes_at = self.extension_until
+        until = self.extension_until
+        extended = until is not None and until > closes_at
+        if until is not None and extended:
+            closes_at = until
         return state_between(self.window.opens_at, closes_at, self.moment, extended=extended)
 
     @property
@@ -158,10 +163,10 @@ def definition_of(questionnaire_id: int, fingerprint: str) -> dict[str, Any]:
     key = (questionnaire_id, fingerprint)
     found = _DEFINITIONS.get(key)
     if found is None:
-        found = db.session.scalar(
+        loaded = db.session.scalar(
             select(Questionnaire.definition).where(Questionnaire.id == questionnaire_id)
         )
-        _DEFINITIONS[key] = found
+        found = _DEFINITIONS[key] = loaded if loaded is not None else {}
     return found
 
 
@@ -287,7 +292,7 @@ def _teacher_statement(by_year: bool, with_school_plan: bool) -> Any:
 
 
 def _ref(questionnaire_id: int | None, fingerprint: str | None) -> QuestionnaireRef | None:
-    return QuestionnaireRef(questionnaire_id, fingerprint) if questionnaire_id else None
+    return QuestionnaireRef(questionnaire_id, fingerprint or "") if questionnaire_id else None
 
 
 def load_school_context(school_id: int, year: int | None = None) -> PlanContext | None:
@@ -326,8 +331,9 @@ def load_teacher_context(
         teacher=teacher,
         snapshot=snapshot,
     )
-    if with_school_plan and row[9] is not None:
-        ctx.school_plan = SubmittedSchoolPlan(row[8], _ref(row[9], row[10]))
+    school_ref = _ref(row[9], row[10]) if with_school_plan else None
+    if school_ref is not None:
+        ctx.school_plan = SubmittedSchoolPlan(row[8], school_ref)
     return ctx
 
 
@@ -342,7 +348,8 @@ def submitted_school_plan(cycle_id: int, school_id: int) -> SubmittedSchoolPlan 
             SchoolPlan.status == PlanStatus.SUBMITTED,
         )
     ).first()
-    return SubmittedSchoolPlan(row[0], _ref(row[1], row[2])) if row else None
+    ref = _ref(row[1], row[2]) if row else None
+    return SubmittedSchoolPlan(row[0], ref) if row and ref else None
 
 
 # ---- writing -----------------------------------------------------------------------------
@@ -371,15 +378,15 @@ def _require_open(ctx: PlanContext) -> None:
 
 
 def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
-    model = PLAN_MODELS[ctx.kind]
+    model: Any = PLAN_MODELS[ctx.kind]  # SchoolPlan or TeacherPlan: the same columns
     db.session.rollback()
-    current = None
+    current: SchoolPlan | TeacherPlan | None = None
     if ctx.plan_id is not None:
         current = db.session.get(model, ctx.plan_id, populate_existing=True)
     else:
         where = [model.cycle_id == ctx.cycle.id]
         where.append(
-            model.teacher_id == ctx.teacher.id
+            model.teacher_id == (ctx.teacher.id if ctx.teacher else None)
             if ctx.kind == PlanKind.TEACHER
             else model.school_id == ctx.school.id
         )
@@ -410,12 +417,13 @@ def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
 
 def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], actor_name: str) -> int:
     """Insert the plan (first save) or update it if still at `expected_version`."""
-    model = PLAN_MODELS[ctx.kind]
+    model: Any = PLAN_MODELS[ctx.kind]
     moment = ctx.moment
     values = {**values, "updated_at": moment, "updated_by": actor_name}
     if ctx.plan is None:
         if expected_version != 0:
             raise _conflict(ctx, actor_name)
+        assert ctx.questionnaire is not None
         row = {
             "cycle_id": ctx.cycle.id,
             "school_id": ctx.school.id,
@@ -425,6 +433,7 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
             **values,
         }
         if ctx.kind == PlanKind.TEACHER:
+            assert ctx.teacher is not None
             row["teacher_id"] = ctx.teacher.id
         try:
             ctx.plan_id = db.session.execute(
@@ -434,11 +443,14 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
             # Someone created it first; _conflict rolls back the aborted transaction.
             raise _conflict(ctx, actor_name) from None
         return 1
-    result = db.session.execute(
-        update(model)
-        .where(model.id == ctx.plan_id, model.version == expected_version)
-        .values(version=model.version + 1, **values)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        "CursorResult[Any]",  # an UPDATE: it has a rowcount
+        db.session.execute(
+            update(model)
+            .where(model.id == ctx.plan_id, model.version == expected_version)
+            .values(version=model.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         raise _conflict(ctx, actor_name)
@@ -455,27 +467,183 @@ def _audit(ctx: PlanContext, action: str, version: int) -> None:
     )
 
 
+# ---- drafts: store what was typed, merge what others changed -----------------------------
+#
+# The base of a form (the answers it was showing when it last met the server) travels in
+# the form itself, signed with the app's SECRET_KEY over (plan kind, plan id, version,
+# answers): no storage and no statement per autosave. A base that fails the signature, or
+# belongs to another plan or version, is unknown: every field that differs is then a
+# conflict, so a forged or stale base can never overwrite what is stored.
+
+MAX_DRAFT_BYTES = 256 * 1024  # per plan, as JSON; each field is bounded by the engine
+_BASE_SALT = "plans.base"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_BASE_SALT)
+
+
+def sign_base(ctx: PlanContext, version: int, answers: dict[str, Any]) -> str:
+    """The signed base a form carries: these answers are what it shows at `version`."""
+    return _serializer().dumps([ctx.kind.value, ctx.plan_id, version, answers])
+
+
+def read_base(ctx: PlanContext, token: str, version: int) -> dict[str, Any] | None:
+    """The answers a form started from, or None when unknown (bad signature, other plan)."""
+    if not token or len(token) > MAX_DRAFT_BYTES * 2:
+        return None
+    try:
+        kind, plan_id, signed_version, answers = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    # A form opened before the plan existed names no plan: version 0 of whichever exists.
+    same_plan = plan_id == ctx.plan_id or (version == 0 and plan_id is None)
+    if kind != ctx.kind.value or not same_plan or signed_version != version:
+        return None
+    return answers if isinstance(answers, dict) else None
+
+
+@dataclass
+class Saved:
+    """The outcome of a save: what the form shows and carries next, what to tell."""
+
+    version: int
+    shown: dict[str, Any]
+    base: dict[str, Any]
+    errors: dict[str, str]
+    taken: list[str] = field(default_factory=list)
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    submitted: bool = False
+    written: bool = True
+    other_by: str = ""
+
+
+def _check_size(answers: dict[str, Any]) -> None:
+    size = len(json.dumps(answers, ensure_ascii=False, default=str).encode("utf-8"))
+    if size > MAX_DRAFT_BYTES:
+        raise PlanRefused(
+            _("內容總量超過上限（%(limit)s KB），這次未儲存；請縮短較長的欄位。", limit=256)
+        )
+
+
+def _merge_against_stored(
+    ctx: PlanContext,
+    answers: dict[str, Any],
+    expected_version: int,
+    base: dict[str, Any] | None,
+    choices: dict[str, str] | None,
+) -> merge.MergeResult | None:
+    """Merge with the stored plan when the form is not simply the latest version, else None."""
+    plan = ctx.plan
+    if plan is None:
+        return None
+    if expected_version == plan.version and base is None:
+        return None  # a form without a base (no JS, older page) at the latest version
+    if expected_version != plan.version and plan.status == PlanStatus.SUBMITTED:
+        # Never turn a plan someone submitted meanwhile back into a draft by merging.
+        raise _conflict(ctx, "")
+    if expected_version > plan.version or expected_version < 0:
+        base = None
+    return merge.three_way(base, answers, dict(plan.answers), choices)
+
+
+def _other_by(ctx: PlanContext, actor_name: str) -> str:
+    who = ctx.plan.updated_by if ctx.plan is not None else ""
+    return "" if who == actor_name else who
+
+
 def save_draft(
-    ctx: PlanContext, answers: dict[str, Any], expected_version: int, actor_name: str
-) -> int:
-    """Save a draft if the window is open, the answers are well-formed and nobody else
-    saved in between; return the new version."""
+    ctx: PlanContext,
+    answers: dict[str, Any],
+    expected_version: int,
+    actor_name: str,
+    *,
+    base: dict[str, Any] | None = None,
+    choices: dict[str, str] | None = None,
+) -> Saved:
+    """Store the draft as typed (valid or not) while the window is open, merged with what
+    others saved since the form's base; report the problems instead of refusing."""
     _require_open(ctx)
-    errors = engine.validate(ctx.definition, answers, final=False, lang=questionnaire_lang())
-    if errors:
-        raise InvalidAnswers(errors)
-    version = _write(
-        ctx, expected_version, {"answers": answers, "status": PlanStatus.DRAFT}, actor_name
+    _check_size(answers)
+    merged = _merge_against_stored(ctx, answers, expected_version, base, choices)
+    other_by = _other_by(ctx, actor_name)
+    to_store = merged.answers if merged is not None else answers
+    shown = merge.shown(merged) if merged is not None else answers
+    errors = engine.validate(ctx.definition, shown, final=False, lang=questionnaire_lang())
+    if (
+        merged is not None
+        and merged.conflicts
+        and ctx.plan is not None
+        and to_store == dict(ctx.plan.answers)
+    ):
+        # Nothing to add to what is stored: no new version, the choice is the person's.
+        return Saved(
+            ctx.plan.version,
+            shown,
+            merge.next_base(shown, merged),
+            errors,
+            merged.taken,
+            merged.conflicts,
+            written=False,
+            other_by=other_by,
+        )
+    write_at = ctx.plan.version if merged is not None and ctx.plan else expected_version
+    version = _write(ctx, write_at, {"answers": to_store, "status": PlanStatus.DRAFT}, actor_name)
+    if merged is not None and (merged.taken or merged.conflicts or write_at != expected_version):
+        table = "school_plan" if ctx.kind == PlanKind.SCHOOL else "teacher_plan"
+        audit.record(
+            "plan.merge",
+            table,
+            ctx.plan_id,
+            after={
+                "version": version,
+                "cycle": ctx.cycle.academic_year,
+                "from_version": expected_version,
+                "taken": merged.taken,
+                "conflicts": sorted(merged.conflicts),
+            },
+        )
+    else:
+        _audit(ctx, "plan.save", version)
+    return Saved(
+        version,
+        shown,
+        merge.next_base(shown, merged),
+        errors,
+        merged.taken if merged else [],
+        merged.conflicts if merged else {},
+        other_by=other_by,
     )
-    _audit(ctx, "plan.save", version)
-    return version
 
 
 def submit(
-    ctx: PlanContext, answers: dict[str, Any], expected_version: int, actor_name: str
-) -> int:
-    """Validate everything, store the plan as submitted and keep this version."""
+    ctx: PlanContext,
+    answers: dict[str, Any],
+    expected_version: int,
+    actor_name: str,
+    *,
+    base: dict[str, Any] | None = None,
+    choices: dict[str, str] | None = None,
+) -> Saved:
+    """Validate everything, store the plan as submitted and keep this version.
+
+    A form behind what is stored is merged and saved as a draft instead (`submitted`
+    False): nobody submits what they have not seen."""
     _require_open(ctx)
+    plan = ctx.plan
+    stale = plan is not None and (expected_version != plan.version or base is not None)
+    if stale and plan is not None:
+        cleaned = engine.clean(ctx.definition, answers)
+        if plan.status == PlanStatus.SUBMITTED and dict(plan.answers) == cleaned:
+            # The same submission arriving twice (double click, two tabs): one submission.
+            return Saved(plan.version, cleaned, cleaned, {}, submitted=True, written=False)
+        merged = _merge_against_stored(ctx, answers, expected_version, base, choices)
+        if merged is not None and (merged.taken or merged.conflicts):
+            return save_draft(
+                ctx, answers, expected_version, actor_name, base=base, choices=choices
+            )
+        if merged is not None:
+            answers, expected_version = merged.answers, plan.version
     errors = engine.validate(ctx.definition, answers, final=True, lang=questionnaire_lang())
     if errors:
         raise InvalidAnswers(errors)
@@ -500,7 +668,7 @@ def submit(
             and current.answers == answers
         ):
             ctx.plan, ctx.plan_id = current, current.id
-            return current.version
+            return Saved(current.version, answers, answers, {}, submitted=True, written=False)
         raise
     db.session.execute(
         insert(PlanVersion).values(
@@ -513,7 +681,7 @@ def submit(
         )
     )
     _audit(ctx, "plan.submit", version)
-    return version
+    return Saved(version, answers, answers, {}, submitted=True)
 
 
 def reopen(ctx: PlanContext, expected_version: int, actor_name: str) -> int:
@@ -529,5 +697,5 @@ def reopen(ctx: PlanContext, expected_version: int, actor_name: str) -> int:
 def refresh(ctx: PlanContext) -> None:
     """Reload the plan row after a write so the page shows what is stored."""
     if ctx.plan_id is not None:
-        model = PLAN_MODELS[ctx.kind]
+        model: Any = PLAN_MODELS[ctx.kind]
         ctx.plan = db.session.get(model, ctx.plan_id, populate_existing=True)

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from app import htmx, lifecycle, timeutil
 from app.i18n import questionnaire_lang
 from app.models import PlanStatus
-from app.plans import services
+from app.plans import merge, services
 from app.plans.services import InvalidAnswers, PlanContext, PlanRefused, VersionConflict
 from app.questionnaires import engine
 
@@ -31,6 +31,71 @@ def expected_version(form: MultiDict[str, str]) -> int:
     return int(raw)
 
 
+def form_choices(form: MultiDict[str, str]) -> dict[str, str]:
+    """The person's choices for fields in conflict: resolve.<code> = mine | theirs."""
+    choices = {}
+    for key in list(form.keys())[:5000]:
+        if key.startswith("resolve.") and len(key) < 80:
+            value = form.get(key, "")
+            if value in (merge.MINE, merge.THEIRS):
+                choices[key.removeprefix("resolve.")] = value
+    return choices
+
+
+def _conflict_rows(ctx: PlanContext, saved: services.Saved | None) -> list[dict[str, Any]]:
+    """Each field in conflict with both values as text, for the side-by-side choice."""
+    if saved is None or not saved.conflicts:
+        return []
+    lang = questionnaire_lang()
+    questions = engine.question_map(ctx.definition)
+    rows = []
+    for code, (mine, theirs) in saved.conflicts.items():
+        question = questions.get(code)
+        if question is None:
+            continue
+        rows.append(
+            {
+                "code": code,
+                "label": engine.text_in(question.get("label"), lang),
+                "mine": _as_text(ctx, question, code, mine),
+                "theirs": _as_text(ctx, question, code, theirs),
+            }
+        )
+    return rows
+
+
+def _as_text(ctx: PlanContext, question: dict[str, Any], code: str, value: Any) -> str:
+    lang = questionnaire_lang()
+    if question["type"] == "rows":
+        lines = []
+        for entry in engine.iter_rows(ctx.definition, {code: value}, code):
+            cells = [
+                engine.display_value(field, entry.get(field["code"]), lang)
+                for field in question.get("fields", ())
+            ]
+            lines.append("／".join(cell for cell in cells if cell))
+        return "；".join(lines)
+    return engine.display_value(question, value, lang)
+
+
+def _merge_note(ctx: PlanContext, saved: services.Saved) -> str:
+    """Tell which fields were taken from the other side."""
+    if not saved.taken:
+        return ""
+    questions = engine.question_map(ctx.definition)
+    lang = questionnaire_lang()
+    names = "、".join(
+        engine.text_in(questions[code].get("label"), lang).rstrip("？?：:")
+        for code in saved.taken
+        if code in questions
+    )
+    return _(
+        "已併入他人在您開啟後修改的 %(count)d 個欄位：%(names)s。",
+        count=len(saved.taken),
+        names=names,
+    )
+
+
 def render_plan(
     ctx: PlanContext,
     page: str,
@@ -39,6 +104,7 @@ def render_plan(
     errors: dict[str, str] | None = None,
     problem: str | None = None,
     conflict: VersionConflict | None = None,
+    saved: services.Saved | None = None,
     status: int = 200,
     **extra: Any,
 ) -> Response:
@@ -53,9 +119,16 @@ def render_plan(
             ctx.definition, conflict.current.answers, questionnaire_lang(), facts=ctx.facts
         )
     version = ctx.version
+    base = ctx.answers
     if conflict is not None and conflict.current is not None:
         # The next save is a deliberate choice made after seeing the other change.
         version = conflict.current.version
+        base = dict(conflict.current.answers)
+    if saved is not None:
+        version, base = saved.version, saved.base
+    if errors is None and answers is None and not readonly and ctx.plan is not None:
+        # A stored draft may hold what does not validate yet: say so beside each field.
+        errors = engine.validate(ctx.definition, shown, final=False, lang=questionnaire_lang())
     return htmx.render(
         page,
         "plans/_form.html",
@@ -66,10 +139,71 @@ def render_plan(
         problem=problem,
         readonly=readonly,
         version=version,
+        base_token=services.sign_base(ctx, version, base),
         other=other,
+        conflicts=_conflict_rows(ctx, saved),
+        draft_key=f"{ctx.kind.value}:{ctx.cycle.id}:{ctx.school.id}:"
+        + (str(ctx.teacher.id) if ctx.teacher is not None else ""),
+        text_limits=_text_limits(ctx.definition),
         lang=questionnaire_lang(),
         **extra,
     )
+
+
+def _text_limits(definition: dict[str, Any]) -> dict[str, int]:
+    """Long-text limits by field name (rows: q.<code>.*.<field>) for the live counters."""
+    limits = {}
+    for question in engine.iter_questions(definition):
+        if question["type"] == "long_text":
+            limits[f"q.{question['code']}"] = int(question.get("max_length") or 200)
+        for entry in question.get("fields", ()) if question["type"] == "rows" else ():
+            if entry["type"] == "long_text":
+                limits[f"q.{question['code']}.*.{entry['code']}"] = int(
+                    entry.get("max_length") or 200
+                )
+    return limits
+
+
+def _row_anchor(definition: dict[str, Any], answers: dict[str, Any], action: str) -> str:
+    """The id of the first field of the row a row button concerned (URL fragment)."""
+    code = "activities" if action.startswith("adopt:") else action.split(":")[1]
+    question = engine.question_map(definition).get(code)
+    if not question or question["type"] != "rows" or not question.get("fields"):
+        return ""
+    rows = answers.get(code)
+    last = max(engine.rows_shown(question, rows), 1) - 1
+    index = last
+    parts = action.split(":")
+    if action.startswith("remove_row:") and len(parts) > 2 and parts[2].isdigit():
+        index = min(int(parts[2]), last)
+    return f"f-{code}-{index}-{question['fields'][0]['code']}"
+
+
+def _saved_message(saved: services.Saved, moment_text: str, *, auto: bool) -> str:
+    """One sentence saying exactly what happened to this save."""
+    if not saved.written:
+        text = _(
+            "尚未儲存：%(count)d 個欄位與他人儲存的內容不同，請逐欄選擇要保留的內容。",
+            count=len(saved.conflicts),
+        )
+        return text
+    if auto:
+        text = _("已自動儲存 %(time)s", time=moment_text)
+    else:
+        text = _("已儲存草稿（%(time)s）", time=moment_text)
+    if saved.errors:
+        text += _("，%(count)d 個欄位需修正", count=len(saved.errors))
+    if saved.conflicts:
+        text += _(
+            "；%(count)d 個欄位與他人的修改不同，請按「儲存草稿」逐欄選擇",
+            count=len(saved.conflicts),
+        )
+    if saved.taken:
+        text += _(
+            "；已併入他人修改的 %(count)d 個欄位（重新整理頁面即可看到）",
+            count=len(saved.taken),
+        )
+    return text if auto else text + _("。")
 
 
 def handle_post(
@@ -87,17 +221,20 @@ def handle_post(
     action = form.get("action", "save")[:200]
     version = expected_version(form)
     answers = engine.parse_form(ctx.definition, form)
+    base = services.read_base(ctx, form.get("base", ""), version)
+    choices = form_choices(form)
     if action.startswith(("add_row:", "remove_row:")):
         answers = engine.apply_row_action(ctx.definition, answers, action)
     elif action.startswith("adopt:") and adopt is not None:
         answers = adopt(answers, action.removeprefix("adopt:"))
+    moment = timeutil.roc_time(ctx.moment)
     try:
         if action == "submit":
-            services.submit(ctx, answers, version, actor_name)
-            message = _("已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。")
+            saved = services.submit(ctx, answers, version, actor_name, base=base, choices=choices)
         else:
-            services.save_draft(ctx, answers, version, actor_name)
-            message = _("已儲存草稿（%(time)s）。", time=timeutil.roc_time(ctx.moment))
+            saved = services.save_draft(
+                ctx, answers, version, actor_name, base=base, choices=choices
+            )
     except InvalidAnswers as refused:
         return render_plan(
             ctx,
@@ -120,32 +257,76 @@ def handle_post(
         )
     except PlanRefused as refused:
         return render_plan(ctx, page, answers=answers, problem=refused.message, status=409, **extra)
-    if action == "submit" and after_submit is not None:
-        after_submit(ctx)
-    if action.startswith(("add_row:", "remove_row:", "adopt:")):
-        # Stay on the form, showing the new row set; the draft is already saved.
+    if saved.submitted:
+        if after_submit is not None:
+            after_submit(ctx)
+        flash(_("已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。"), "ok")
+        return htmx.redirect_to(self_url)
+    if saved.conflicts or saved.taken:
+        # Show what was merged and ask for each field both sides changed.
         services.refresh(ctx)
-        return render_plan(ctx, page, answers=answers, problem=None, **extra)
-    flash(message, "ok")
+        problem = " ".join(
+            part
+            for part in (
+                _conflict_sentence(ctx, saved),
+                _merge_note(ctx, saved),
+                _("請確認後再送出。") if action == "submit" else "",
+            )
+            if part
+        )
+        lifecycle.keep()  # the merged fields are stored; the 409 asks about the rest
+        return render_plan(
+            ctx,
+            page,
+            answers=saved.shown,
+            errors=saved.errors,
+            problem=problem,
+            saved=saved,
+            status=409,
+            **extra,
+        )
+    if action.startswith(("add_row:", "remove_row:", "adopt:")):
+        # Back to the form at the row concerned (a URL fragment works without JavaScript).
+        anchor = _row_anchor(ctx.definition, answers, action)
+        return htmx.redirect_to(self_url + (f"#{anchor}" if anchor else ""))
+    flash(_saved_message(saved, moment, auto=False), "error" if saved.errors else "ok")
     return htmx.redirect_to(self_url)
 
 
+def _conflict_sentence(ctx: PlanContext, saved: services.Saved) -> str:
+    if not saved.conflicts:
+        who = saved.other_by or _("您的另一個視窗")
+        return _("這份規劃已在您開啟後被更新（%(who)s）。", who=who)
+    if saved.other_by:
+        return _(
+            "這份規劃已在您開啟後被更新（%(who)s），有 %(count)d 個欄位兩邊都改了："
+            "請在下方逐欄選擇要保留的內容，選擇前不會覆蓋任何一方。",
+            who=saved.other_by,
+            count=len(saved.conflicts),
+        )
+    return _(
+        "這份規劃已在您的另一個視窗或分頁更新，有 %(count)d 個欄位兩邊不同："
+        "請在下方逐欄選擇要保留的內容。",
+        count=len(saved.conflicts),
+    )
+
+
 def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
-    """Save the draft quietly; answer with the status line (and the new version)."""
+    """Save the draft quietly; answer with the status line, the new version and base, and
+    each field's problem for the page to show beside it."""
     form = request.form
     answers = engine.parse_form(ctx.definition, form)
     version = expected_version(form)
-    saved, message, kind = version, "", "ok"
+    base_answers = services.read_base(ctx, form.get("base", ""), version)
+    saved: services.Saved | None = None
+    message, kind = "", "ok"
     try:
-        saved = services.save_draft(ctx, answers, version, actor_name)
-        message = _("已自動儲存 %(time)s", time=timeutil.roc_time(ctx.moment))
-    except InvalidAnswers as refused:
-        lifecycle.discard()
-        kind = "error"
-        message = _(
-            "尚未自動儲存：有 %(count)d 個欄位需要修正，請按「儲存草稿」查看說明。",
-            count=len(refused.errors),
+        saved = services.save_draft(
+            ctx, answers, version, actor_name, base=base_answers, choices=form_choices(form)
         )
+        message = _saved_message(saved, timeutil.roc_time(ctx.moment), auto=True)
+        if saved.errors or saved.conflicts or not saved.written:
+            kind = "warning"
     except VersionConflict:
         lifecycle.discard()
         kind = "error"
@@ -154,8 +335,26 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
         lifecycle.discard()
         kind = "error"
         message = _("尚未自動儲存：") + refused.message
+    base: dict[str, Any] | None = base_answers
+    new_version = version
+    if saved is not None:
+        new_version, base = saved.version, saved.base
+    token = form.get("base", "") if base is None else services.sign_base(ctx, new_version, base)
     response = Response(
-        render_template("plans/_status.html", version=saved, message=message, kind=kind)
+        render_template(
+            "plans/_status.html",
+            version=new_version,
+            base_token=token,
+            message=message,
+            kind=kind,
+            field_errors=saved.errors if saved is not None else {},
+            saved_at=(
+                ctx.moment
+                if saved is not None and saved.written
+                else (ctx.plan.updated_at if ctx.plan is not None else None)
+            ),
+            confirmed=saved is not None and saved.written,
+        )
     )
     response.headers["Vary"] = "HX-Request"
     return response

@@ -11,13 +11,14 @@
   }
   document.addEventListener("htmx:after:swap", focusSummary);
 
-  // On a page rendered by a plain POST: the summary, else the field the server names (the
-  // row just added), else the first field in error, so nobody starts again from the top.
+  // On a page rendered by a plain POST: the summary, else the field the URL names (the row
+  // just added), else the first field in error, so nobody starts again from the top.
   document.addEventListener("DOMContentLoaded", function () {
     if (focusSummary()) { return; }
-    var marked = document.querySelector("[data-focus-field]");
-    var field = marked && document.getElementById(marked.getAttribute("data-focus-field"));
-    field = field || document.querySelector('form [aria-invalid="true"]');
+    // A row button answers with a redirect to the row's first field (#f-…).
+    var named = window.location.hash.indexOf("#f-") === 0 &&
+      document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+    var field = named || document.querySelector('form:not(#plan-form) [aria-invalid="true"]');
     if (field) { field.focus(); }
   });
 

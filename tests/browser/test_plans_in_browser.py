@@ -291,7 +291,11 @@ def test_both_plans_without_javascript(new_page: Callable[..., Page], world: Wor
     expect(page.locator(".flash-ok")).to_contain_text("已儲存草稿")
     page.goto("/school/plan")
     expect_values(page, SCHOOL_TEXT, SCHOOL_CHECKED, {}, SCHOOL_ROWS)
-    expect(page.locator("#autosave-status [role=status]")).to_have_text("內容會自動儲存為草稿。")
+    # Issue 8: without JavaScript nothing is autosaved, and the page does not claim it.
+    expect(page.locator("#autosave-status [role=status]")).to_have_text(
+        "請記得按「儲存草稿」保存您的內容。"
+    )
+    expect(page.locator("#plan-form")).not_to_contain_text("自動儲存")
     click(page, "送出規劃")
     expect_submitted(page, ["黃承辦", "素養導向課程設計工作坊", "多元評量社群"])
 

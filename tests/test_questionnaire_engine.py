@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from babel.support import Translations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader
@@ -254,8 +255,36 @@ def test_parse_form_accepts_a_plain_dict() -> None:
 
 
 def test_parse_form_keeps_invalid_input_as_typed() -> None:
-    answers = parse_form(DEFINITION, form(q__age="十二", q__born="2024-02-30", q__colour="pink"))
-    assert answers == {"age": "十二", "born": "2024-02-30", "colour": "pink"}
+    answers = parse_form(DEFINITION, form(q__age="十二", q__born="2024-02-30", q__colour="red"))
+    assert answers == {"age": "十二", "born": "2024-02-30", "colour": "red"}
+    errors = validate(DEFINITION, answers, final=False)
+    assert errors == {"q.age": "請輸入 0 到 200 之間的整數", "q.born": "日期不存在"}
+
+
+def test_parse_form_drops_unknown_option_codes_and_reports_them() -> None:
+    # An unknown code cannot be shown (no radio button or box carries it): dropped, said.
+    data = form(
+        q__colour="pink",
+        q__colours=["red", "mauve"],
+        q__needs__1="std09",
+        q__needs__2="std01",
+        q__activities__0__mode="pink",
+        q__activities__0__topic="一",
+    )
+    parsed = engine.parse(DEFINITION, data)
+    assert parsed.answers == {
+        "colours": ["red"],
+        "needs": [None, "std01", None],
+        "activities": [{"topic": "一"}],
+    }
+    assert parsed.problems == {
+        "q.colour": "已移除不在清單中的選項",
+        "q.colours": "已移除不在清單中的選項",
+        "q.needs.1": "已移除不在清單中的選項",
+        "q.activities.0.mode": "已移除不在清單中的選項",
+    }
+    english = engine.parse(DEFINITION, data, lang="en").problems
+    assert english["q.colour"] == "Options that are not in the list were removed."
 
 
 def test_parse_form_strips_control_characters() -> None:
@@ -301,11 +330,17 @@ def test_parse_form_keeps_rows_over_the_limit_within_slack_so_validate_can_say_s
     assert validate(DEFINITION, answers, final=False)["q.activities"] == "最多 3 列"
 
 
-def test_parse_form_keeps_the_adopted_from_marker() -> None:
+def test_parse_form_keeps_the_adopted_from_marker_only_for_a_real_school_row() -> None:
     data = form(q__activities__0__topic="一", q__activities__0__adopted_from="4")
-    assert parse_form(DEFINITION, data)["activities"] == [{"topic": "一", "adopted_from": 4}]
-    data = form(q__activities__0__topic="一", q__activities__0__adopted_from="x")
+    assert parse_form(DEFINITION, data, adoptable={4})["activities"] == [
+        {"topic": "一", "adopted_from": 4}
+    ]
+    # Forged (no such school row), or posted where nothing may be adopted (the school plan).
+    assert parse_form(DEFINITION, data, adoptable={0, 1})["activities"] == [{"topic": "一"}]
+    assert parse_form(DEFINITION, data, adoptable=frozenset())["activities"] == [{"topic": "一"}]
     assert parse_form(DEFINITION, data)["activities"] == [{"topic": "一"}]
+    data = form(q__activities__0__topic="一", q__activities__0__adopted_from="x")
+    assert parse_form(DEFINITION, data, adoptable={4})["activities"] == [{"topic": "一"}]
 
 
 # --- validate ----------------------------------------------------------------------
@@ -700,16 +735,36 @@ def test_stored_answers_of_any_shape_never_raise(answers, final, action) -> None
 
 # --- the macro file -----------------------------------------------------------------
 
-ENV = Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True)
-markup.install(ENV)
-MACRO = ENV.from_string(
-    '{% from "questionnaires/_fields.html" import render_questionnaire %}'
-    "{{ render_questionnaire(definition, answers, errors, facts, readonly=readonly, lang=lang) }}"
-)
+
+def _environment(lang: str) -> Environment:
+    """The macro file outside Flask: interface texts from the catalog of one language."""
+    env = Environment(
+        loader=FileSystemLoader(str(ROOT / "templates")),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    if lang == "en":
+        catalog = Translations.load(str(ROOT / "translations"), ["en"])
+        assert isinstance(catalog, Translations), "run `make setup` to compile the catalog"
+        env.install_gettext_translations(catalog, newstyle=True)
+    else:
+        env.install_null_translations(newstyle=True)
+    markup.install(env)
+    return env
+
+
+MACROS = {
+    lang: _environment(lang).from_string(
+        '{% from "questionnaires/_fields.html" import render_questionnaire %}'
+        "{{ render_questionnaire(definition, answers, errors, facts, readonly=readonly, "
+        "lang=lang) }}"
+    )
+    for lang in ("zh", "en")
+}
 
 
 def render(definition, answers, errors, facts, *, readonly=False, lang="zh") -> str:
-    return MACRO.render(
+    return MACROS[lang].render(
         definition=definition,
         answers=answers,
         errors=errors,
@@ -841,7 +896,7 @@ def test_rendered_form_round_trips_through_parse_form(cycle_113) -> None:
         "priority_description": "第一行\n第二行",
         "activities": [
             {"topic_category": "std03", "topic": "素養導向", "mode": "plc", "hours": 12},
-            {"topic": "第二", "expected_participants": 30, "adopted_from": 1},
+            {"topic": "第二", "expected_participants": 30},
         ],
         "needs_support": "yes",
         "support_types": ["funding"],
@@ -849,9 +904,13 @@ def test_rendered_form_round_trips_through_parse_form(cycle_113) -> None:
     page = Page(render(definition, answers, {}, {}))
     assert parse_form(definition, MultiDict(page.submitted)) == answers
     teacher = cycle_113.plans["teacher"].questionnaire
-    mine = {"needs": ["std09", "std01", "std04"], "preferred_times": ["weekend"]}
+    mine = {
+        "needs": ["std09", "std01", "std04"],
+        "preferred_times": ["weekend"],
+        "activities": [{"topic": "取自學校", "hours": 3, "adopted_from": 1}, {"topic": "自訂"}],
+    }
     page = Page(render(teacher, mine, {}, {}))
-    assert parse_form(teacher, MultiDict(page.submitted)) == mine
+    assert parse_form(teacher, MultiDict(page.submitted), adoptable={0, 1}) == mine
 
 
 def test_rows_render_as_fieldsets_with_buttons_that_work_without_javascript(cycle_113) -> None:

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from app import timeutil
+from app.questionnaires import requirements
 from app.questionnaires.types import TYPES, Ranking, Rows, Text
 
 STAGES: dict[str, dict[str, str]] = {
@@ -363,10 +364,17 @@ class _QuestionnaireBuilder:
     lists: dict[str, list[dict] | None]
     earlier: dict[str, dict] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
+    paths: dict[str, str] = field(default_factory=dict)
 
     def build(
-        self, raw: Any, path: str, shared_lists: Mapping[str, list[dict] | None]
+        self,
+        raw: Any,
+        path: str,
+        shared_lists: Mapping[str, list[dict] | None],
+        plan_kind: str | None = None,
     ) -> dict | None:
+        """Check and normalise a questionnaire; with plan_kind, also the questions that
+        other features declared they read (app.questionnaires.requirements)."""
         reader = self.reader
         before = len(reader.errors)
         data = reader.mapping(
@@ -391,6 +399,12 @@ class _QuestionnaireBuilder:
         if len(reader.errors) > before or version is None:
             return None
         definition: dict[str, Any] = {"version": version, "title": title, "sections": sections}
+        if plan_kind is not None:
+            root = _join(path, "sections")
+            for where, text in requirements.problems(plan_kind, definition, self.paths, root):
+                reader.error(where, text)
+            if len(reader.errors) > before:
+                return None
         definition["fingerprint"] = fingerprint(definition)
         return definition
 
@@ -483,6 +497,7 @@ class _QuestionnaireBuilder:
         question_type.build(self, question, data, path)
         if code and not in_rows:
             self.earlier[code] = question
+            self.paths.setdefault(code, path)
         return question
 
     def options(self, question: dict, data: dict, path: str) -> list[dict]:
@@ -535,7 +550,11 @@ class _QuestionnaireBuilder:
 
 
 def _questionnaire_from_file(
-    reader: _Reader, value: Any, path: str, shared_lists: Mapping[str, list[dict] | None]
+    reader: _Reader,
+    value: Any,
+    path: str,
+    shared_lists: Mapping[str, list[dict] | None],
+    plan_kind: str,
 ) -> tuple[dict | None, str]:
     relative = reader.string(value, path)
     if relative is None:
@@ -550,7 +569,8 @@ def _questionnaire_from_file(
         reader.errors.extend(exc.messages)
         return None, relative
     sub_reader = _Reader(target.name, reader.errors, reader.today, target.parent)
-    return _QuestionnaireBuilder(sub_reader, {}).build(raw, "", shared_lists), relative
+    builder = _QuestionnaireBuilder(sub_reader, {})
+    return builder.build(raw, "", shared_lists, plan_kind=plan_kind), relative
 
 
 # --- cycles -------------------------------------------------------------------------------
@@ -602,11 +622,13 @@ def _plan(
         reader.error(path, "須有 questionnaire 或 questionnaire_file 其中之一")
     elif "questionnaire" in data:
         builder = _QuestionnaireBuilder(reader, {})
-        questionnaire = builder.build(data["questionnaire"], _join(path, "questionnaire"), lists)
+        questionnaire = builder.build(
+            data["questionnaire"], _join(path, "questionnaire"), lists, plan_kind=kind
+        )
         source = reader.file
     else:
         questionnaire, source = _questionnaire_from_file(
-            reader, data["questionnaire_file"], _join(path, "questionnaire_file"), lists
+            reader, data["questionnaire_file"], _join(path, "questionnaire_file"), lists, kind
         )
     if overall is None or questionnaire is None:
         return None
@@ -721,20 +743,29 @@ def load_cycle_file(path: Path | str, *, today: date | None = None) -> CycleSpec
 
 
 def parse_questionnaire(
-    data: Any, source: str, option_lists: Mapping[str, list[dict]] | None = None
+    data: Any,
+    source: str,
+    option_lists: Mapping[str, list[dict]] | None = None,
+    *,
+    plan_kind: str | None = None,
 ) -> dict:
-    """Check and normalise one questionnaire (version, sections, option lists)."""
+    """Check and normalise one questionnaire (version, sections, option lists); with
+    plan_kind, also the questions other features read from that plan kind."""
     name = Path(source).name or source
     reader = _Reader(name, [], _today_in_taipei(), None)
-    definition = _QuestionnaireBuilder(reader, {}).build(data, "", option_lists or {})
+    builder = _QuestionnaireBuilder(reader, {})
+    definition = builder.build(data, "", option_lists or {}, plan_kind=plan_kind)
     if reader.errors or definition is None:
         raise CycleFileError(reader.errors or [f"{name}: 問卷定義無效"])
     return definition
 
 
 def load_questionnaire_file(
-    path: Path | str, option_lists: Mapping[str, list[dict]] | None = None
+    path: Path | str,
+    option_lists: Mapping[str, list[dict]] | None = None,
+    *,
+    plan_kind: str | None = None,
 ) -> dict:
     """Read and normalise one questionnaire file."""
     path = Path(path)
-    return parse_questionnaire(_read_yaml(path), str(path), option_lists)
+    return parse_questionnaire(_read_yaml(path), str(path), option_lists, plan_kind=plan_kind)

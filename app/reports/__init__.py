@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
 
-from app.reports import routes  # noqa: E402,F401
+from app.reports import questions, routes  # noqa: E402,F401

@@ -53,7 +53,7 @@ format:
 # interface (edit its msgstr lines); fails while a text has no English translation.
 messages: .stamp-venv
 	@mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o var/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _lp:1c,2 --no-location -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d translations -l en --no-fuzzy-matching --ignore-obsolete -w 100
 	$(BIN)/pybabel compile -d translations
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_translations.py

@@ -66,9 +66,7 @@ def test_every_interface_text_has_an_english_translation(extracted, english) -> 
 
 
 def test_the_catalog_holds_no_stale_texts(extracted, english) -> None:
-    stale = [
-        (m.context, m.id) for m in english if m.id and extracted.get(m.id, m.context) is None
-    ]
+    stale = [(m.context, m.id) for m in english if m.id and extracted.get(m.id, m.context) is None]
     assert stale == []
 
 

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app import htmx, timeutil
 from app.extensions import db
 from app.i18n import questionnaire_lang
-from app.models import PlanStatus
+from app.models import PlanKind, PlanStatus
 from app.plans import services
 from app.plans.services import InvalidAnswers, PlanContext, PlanRefused, VersionConflict
 from app.questionnaires import engine
@@ -29,6 +29,13 @@ def expected_version(form: MultiDict[str, str]) -> int:
     if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_VERSION:
         return -1
     return int(raw)
+
+
+def adoptable(ctx: PlanContext) -> frozenset[int] | None:
+    """The school-plan rows a teacher's activity may name in adopted_from (None: none)."""
+    if ctx.kind != PlanKind.TEACHER or ctx.school_plan is None:
+        return None
+    return engine.adoptable_rows(ctx.school_plan.definition, ctx.school_plan.answers)
 
 
 def render_plan(
@@ -86,7 +93,7 @@ def handle_post(
     form = request.form
     action = form.get("action", "save")[:200]
     version = expected_version(form)
-    answers = engine.parse_form(ctx.definition, form)
+    answers = engine.parse_form(ctx.definition, form, adoptable=adoptable(ctx))
     if action.startswith(("add_row:", "remove_row:")):
         answers = engine.apply_row_action(ctx.definition, answers, action)
     elif action.startswith("adopt:") and adopt is not None:
@@ -137,7 +144,7 @@ def handle_post(
 def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
     """Save the draft quietly; answer with the status line (and the new version)."""
     form = request.form
-    answers = engine.parse_form(ctx.definition, form)
+    answers = engine.parse_form(ctx.definition, form, adoptable=adoptable(ctx))
     version = expected_version(form)
     saved, message, kind = version, "", "ok"
     try:

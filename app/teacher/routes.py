@@ -115,7 +115,8 @@ def plan():
 @teacher_required
 def autosave():
     teacher = _teacher()
-    ctx = _context_or_explain(teacher)
+    # With the school plan (a join, no extra query): adopted rows keep their marker.
+    ctx = _context_or_explain(teacher, with_school_plan=True)
     return handle_autosave(ctx, _actor(teacher))
 
 

@@ -359,7 +359,8 @@ class Text(QuestionType):
         raw = state.first(name)
         text = state.text(raw, name, multiline=self.multiline, cap=field_cap(question))
         if question.get("format") in ("email", "phone"):
-            text = unicodedata.normalize("NFKC", text)
+            # Full-width ＠ and digits typed with an IME; NFKC may add a leading space.
+            text = unicodedata.normalize("NFKC", text).strip()
         return text
 
     def check_value(

@@ -46,7 +46,13 @@ PLAN_NAMES = {"school": "學校本位進修規劃", "teacher": "教師自我專�
 STATUSES = ("draft", "published", "closed")
 # The registered types, in registry order; each type's class owns its own YAML keys.
 QUESTION_TYPES = tuple(TYPES)
-ROW_FIELD_TYPES = tuple(sorted(name for name, kind in TYPES.items() if kind.in_rows))
+
+
+def _row_field_types() -> tuple[str, ...]:
+    return tuple(sorted(name for name, kind in TYPES.items() if kind.in_rows))
+
+
+ROW_FIELD_TYPES = _row_field_types()
 TEXT_FORMATS = Text.formats
 AUTOCOMPLETE = Text.autocomplete
 MAX_ROWS_LIMIT = Rows.max_rows_limit
@@ -452,12 +458,14 @@ class _QuestionnaireBuilder:
             reader.error(path, "須為對應表（key: value）")
             return None
         kind = raw.get("type")
-        allowed_types = ROW_FIELD_TYPES if in_rows else QUESTION_TYPES
+        # Read from the registry on each call: a type registered later is known too.
+        every_type = tuple(TYPES)
+        allowed_types = _row_field_types() if in_rows else every_type
         if kind not in allowed_types:
             known = ", ".join(allowed_types)
             if kind is None:
                 problem = "缺少必要欄位"
-            elif kind in QUESTION_TYPES:
+            elif kind in every_type:
                 problem = f"列內欄位不可使用題型「{kind}」（可用：{known}）"
             else:
                 problem = f"不明的題型「{kind}」（可用：{known}）"

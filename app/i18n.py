@@ -7,32 +7,103 @@ same for the whole request, so templates keep it on `g`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from babel import support
 from flask import g, has_request_context
 from flask_babel import get_locale, get_translations
+from jinja2.nodes import EvalContext
+from jinja2.utils import pass_eval_context
+from markupsafe import Markup
+
+from app import config
 
 
 def _catalog() -> Any:
     if not has_request_context():
         return get_translations()
-    catalog = g.get("_catalog")
-    if catalog is None:
+    try:
+        return g._catalog
+    except AttributeError:
         catalog = g._catalog = get_translations()
-    return catalog
+        return catalog
+
+
+def _escaped(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> str:
+    # Jinja's "newstyle" rule: a format string, escaped where autoescaping is on (a text
+    # without "%" formats to itself, so it skips the formatting).
+    rv = Markup(text) if eval_ctx.autoescape else text  # noqa: S704 - a catalog text
+    return rv % variables if variables or "%" in text else rv
+
+
+@pass_eval_context
+def _gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    return _escaped(eval_ctx, _catalog().ugettext(string), variables)
+
+
+@pass_eval_context
+def _ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _escaped(eval_ctx, _catalog().ungettext(singular, plural, num), variables)
+
+
+@pass_eval_context
+def _pgettext(eval_ctx: EvalContext, context: str, string: str, **variables: Any) -> str:
+    variables.setdefault("context", context)
+    return _escaped(eval_ctx, _catalog().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def _npgettext(
+    eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    text = _catalog().unpgettext(context, singular, plural, num)
+    return _escaped(eval_ctx, text, variables)
 
 
 def install(env: Any) -> None:
-    """Replace Flask-Babel's per-call template gettext with the per-request catalog."""
-    env.install_gettext_callables(
-        gettext=lambda s: _catalog().ugettext(s),
-        ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: _catalog().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n),
+    """Replace Flask-Babel's per-call template gettext with the per-request catalog.
+
+    The same behaviour as Jinja's newstyle gettext, but taking the evaluation context
+    instead of the whole context: Jinja copies a loop's variables into a new context
+    for every call of a context function, which made `_()` in a row loop the slowest
+    part of the plan form.
+    """
+    env.globals.update(
+        gettext=_gettext,
+        _=_gettext,
+        ngettext=_ngettext,
+        pgettext=_pgettext,
+        npgettext=_npgettext,
     )
+    env.newstyle_gettext = True
 
 
 def questionnaire_lang() -> str:
     """The questionnaires' label language ("zh" or "en") for the current request."""
     return "en" if has_request_context() and str(get_locale()) == "en" else "zh"
+
+
+def N_(message: str) -> str:
+    """Mark a text for `pybabel extract` where it is translated later (see translate)."""
+    return message
+
+
+@functools.lru_cache(maxsize=4)
+def _catalog_for(lang: str) -> support.NullTranslations:
+    if lang != "en":
+        return support.NullTranslations()  # the source texts are zh-TW
+    return support.Translations.load(str(config.ROOT / "translations"), ["en"])
+
+
+def translate(lang: str, message: str, **values: Any) -> str:
+    """Translate one catalog text into a questionnaire language ("zh" or "en").
+
+    The same Babel catalog as the pages, read without a request, so the engine's
+    messages follow the questionnaire's language (and work in the PDF worker).
+    """
+    text = _catalog_for(lang).gettext(message)
+    return text % values if values else text

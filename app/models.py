@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -110,11 +111,12 @@ class AccountType(enum.StrEnum):
     COURSES = "courses"  # 研習課程
 
 
+# Labels in the request's language (lazy: formatted when shown).
 ACCOUNT_TYPE_LABELS = {
-    AccountType.CHIEF: "總負責人",
-    AccountType.ROSTER: "教師資料",
-    AccountType.PLANNING: "進修規劃",
-    AccountType.COURSES: "研習課程",
+    AccountType.CHIEF: _lp("account type", "總負責人"),
+    AccountType.ROSTER: _lp("account type", "教師資料"),
+    AccountType.PLANNING: _lp("account type", "進修規劃"),
+    AccountType.COURSES: _lp("account type", "研習課程"),
 }
 
 
@@ -134,11 +136,11 @@ class CourseStatus(enum.StrEnum):
 
 
 COURSE_STATUS_LABELS = {
-    CourseStatus.EDITING: "編輯中",
-    CourseStatus.REVIEWING: "審核中",
-    CourseStatus.ENROLLING: "報名中",
-    CourseStatus.LIST_CONFIRMING: "名單確認中",
-    CourseStatus.LIST_CONFIRMED: "名單確認通過",
+    CourseStatus.EDITING: _l("編輯中"),
+    CourseStatus.REVIEWING: _l("審核中"),
+    CourseStatus.ENROLLING: _l("報名中"),
+    CourseStatus.LIST_CONFIRMING: _l("名單確認中"),
+    CourseStatus.LIST_CONFIRMED: _l("名單確認通過"),
 }
 
 

@@ -351,9 +351,45 @@ def valid_cycle() -> dict:
             "teacher": {
                 "overall": window("2024-09-02 00:00", "2024-09-27 17:00"),
                 "windows": {"E": window("2024-09-16 00:00", "2024-09-27 17:00")},
-                "questionnaire": copy.deepcopy(questionnaire),
+                "questionnaire": {
+                    **copy.deepcopy(questionnaire),
+                    "sections": [*copy.deepcopy(questionnaire["sections"]), reported_section()],
+                },
             },
         },
+    }
+
+
+def reported_section() -> dict:
+    """The teacher questions the reports read (app/reports/questions.py)."""
+    return {
+        "code": "reported",
+        "title": text("報表"),
+        "questions": [
+            {
+                "code": "needs",
+                "type": "ranking",
+                "label": text("需求"),
+                "options": "modes",
+                "ranks": 2,
+            },
+            {
+                "code": "activities",
+                "type": "rows",
+                "label": text("活動"),
+                "fields": [
+                    {
+                        "code": "topic_category",
+                        "type": "single",
+                        "label": text("類別"),
+                        "options": "modes",
+                    },
+                    {"code": "mode", "type": "single", "label": text("方式"), "options": "modes"},
+                    {"code": "hours", "type": "number", "label": text("時數")},
+                    {"code": "term", "type": "single", "label": text("期間"), "options": "modes"},
+                ],
+            },
+        ],
     }
 
 
@@ -774,3 +810,93 @@ def test_times_may_be_relative_to_today() -> None:
     assert cycle.roster_cutoff == taipei(2024, 8, 7, 17, 0)
     data["roster_cutoff"] = datetime(2024, 8, 2, 17, 0)  # naive means Taipei wall clock
     assert parse_cycle(data, "113.yaml").roster_cutoff == taipei(2024, 8, 2, 17, 0)
+
+
+# --- questions the reports read (app/reports/questions.py) --------------------------------
+
+T = "plans.teacher.questionnaire"
+REPORTED = f"{T}.sections[1].questions"
+NEEDS_BY = "教師專業成長需求統計（縣市與全國彙整報表）"
+HOURS_BY = "教師進修活動時數統計（縣市與全國彙整報表）"
+
+
+def test_the_reports_declare_the_teacher_questions_they_read() -> None:
+    from app.questionnaires.requirements import requirements
+
+    declared = {(r.code, r.type): dict(r.fields) for r in requirements("teacher")}
+    assert declared[("needs", "ranking")] == {}
+    assert declared[("activities", "rows")] == {
+        "hours": "number",
+        "mode": "single",
+        "topic_category": "single",
+        "term": "single",
+    }
+    # The real questionnaires satisfy them (load_cycle_file would refuse them otherwise).
+    teacher = load_cycle_file(CYCLES / "113.yaml").plans["teacher"].questionnaire
+    assert question_map(teacher)["needs"]["type"] == "ranking"
+
+
+def test_a_questionnaire_without_a_reported_question_is_refused() -> None:
+    data = valid_cycle()
+    del data["plans"]["teacher"]["questionnaire"]["sections"][1]["questions"][0]
+    assert refusal(data) == [
+        f"113.yaml: {T}.sections: 缺少「{NEEDS_BY}」所需的題目「needs」（題型 ranking）"
+    ]
+
+
+def test_a_reported_question_of_another_type_is_refused() -> None:
+    data = mutate(
+        valid_cycle(), f"{REPORTED}[0]", {"code": "needs", "type": "text", "label": text("需求")}
+    )
+    assert refusal(data) == [
+        f"113.yaml: {REPORTED}[0].type: 「{NEEDS_BY}」讀取題目「needs」，題型須為 ranking"
+        "（目前為 text）"
+    ]
+
+
+def test_reported_row_fields_must_exist_with_their_types() -> None:
+    data = valid_cycle()
+    fields = data["plans"]["teacher"]["questionnaire"]["sections"][1]["questions"][1]["fields"]
+    del fields[3]  # term
+    fields[2]["type"] = "text"  # hours
+    assert refusal(data) == [
+        f"113.yaml: {REPORTED}[1].fields: 「{HOURS_BY}」讀取欄位「activities.hours」，"
+        "題型須為 number（目前為 text）",
+        f"113.yaml: {REPORTED}[1].fields: 缺少「{HOURS_BY}」所需的欄位「activities.term」"
+        "（題型 single）",
+    ]
+
+
+def test_a_questionnaire_file_is_named_in_the_refusal(tmp_path: Path) -> None:
+    data = valid_cycle()
+    teacher = data["plans"]["teacher"]
+    questionnaire = teacher.pop("questionnaire")
+    questionnaire["sections"][1]["questions"][1]["type"] = "multiple"
+    questionnaire["sections"][1]["questions"][1]["options"] = "modes"
+    del questionnaire["sections"][1]["questions"][1]["fields"]
+    teacher["questionnaire_file"] = "../q/teacher.yaml"
+    (tmp_path / "cycles").mkdir()
+    (tmp_path / "q").mkdir()
+    questionnaire["option_lists"] = data.pop("option_lists")
+    del data["plans"]["school"]  # keep the refusal to the teacher file
+    (tmp_path / "q" / "teacher.yaml").write_text(
+        yaml.safe_dump(questionnaire, allow_unicode=True), encoding="utf-8"
+    )
+    path = tmp_path / "cycles" / "113.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CycleFileError) as caught:
+        load_cycle_file(path, today=date(2024, 7, 1))
+    assert (
+        f"teacher.yaml: sections[1].questions[1].type: 「{HOURS_BY}」讀取題目「activities」，"
+        "題型須為 rows（目前為 multiple）"
+    ) in caught.value.messages
+
+
+def test_a_standalone_questionnaire_is_checked_when_its_plan_kind_is_named() -> None:
+    school_only = valid_cycle()["plans"]["school"]["questionnaire"]
+    lists = {"modes": [{"code": "plc", "label": text("社群")}]}
+    assert parse_questionnaire(school_only, "s.yaml", lists)["version"] == 1
+    with pytest.raises(CycleFileError) as caught:
+        parse_questionnaire(school_only, "s.yaml", lists, plan_kind="teacher")
+    assert len(caught.value.messages) == 2
+    assert all(m.startswith("s.yaml: sections: 缺少") for m in caught.value.messages)

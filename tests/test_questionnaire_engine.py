@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from babel.support import Translations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader
@@ -254,8 +256,36 @@ def test_parse_form_accepts_a_plain_dict() -> None:
 
 
 def test_parse_form_keeps_invalid_input_as_typed() -> None:
-    answers = parse_form(DEFINITION, form(q__age="十二", q__born="2024-02-30", q__colour="pink"))
-    assert answers == {"age": "十二", "born": "2024-02-30", "colour": "pink"}
+    answers = parse_form(DEFINITION, form(q__age="十二", q__born="2024-02-30", q__colour="red"))
+    assert answers == {"age": "十二", "born": "2024-02-30", "colour": "red"}
+    errors = validate(DEFINITION, answers, final=False)
+    assert errors == {"q.age": "請輸入 0 到 200 之間的整數", "q.born": "日期不存在"}
+
+
+def test_parse_form_drops_unknown_option_codes_and_reports_them() -> None:
+    # An unknown code cannot be shown (no radio button or box carries it): dropped, said.
+    data = form(
+        q__colour="pink",
+        q__colours=["red", "mauve"],
+        q__needs__1="std09",
+        q__needs__2="std01",
+        q__activities__0__mode="pink",
+        q__activities__0__topic="一",
+    )
+    parsed = engine.parse(DEFINITION, data)
+    assert parsed.answers == {
+        "colours": ["red"],
+        "needs": [None, "std01", None],
+        "activities": [{"topic": "一"}],
+    }
+    assert parsed.problems == {
+        "q.colour": "已移除不在清單中的選項",
+        "q.colours": "已移除不在清單中的選項",
+        "q.needs.1": "已移除不在清單中的選項",
+        "q.activities.0.mode": "已移除不在清單中的選項",
+    }
+    english = engine.parse(DEFINITION, data, lang="en").problems
+    assert english["q.colour"] == "Options that are not in the list were removed."
 
 
 def test_parse_form_strips_control_characters() -> None:
@@ -301,11 +331,17 @@ def test_parse_form_keeps_rows_over_the_limit_within_slack_so_validate_can_say_s
     assert validate(DEFINITION, answers, final=False)["q.activities"] == "最多 3 列"
 
 
-def test_parse_form_keeps_the_adopted_from_marker() -> None:
+def test_parse_form_keeps_the_adopted_from_marker_only_for_a_real_school_row() -> None:
     data = form(q__activities__0__topic="一", q__activities__0__adopted_from="4")
-    assert parse_form(DEFINITION, data)["activities"] == [{"topic": "一", "adopted_from": 4}]
-    data = form(q__activities__0__topic="一", q__activities__0__adopted_from="x")
+    assert parse_form(DEFINITION, data, adoptable={4})["activities"] == [
+        {"topic": "一", "adopted_from": 4}
+    ]
+    # Forged (no such school row), or posted where nothing may be adopted (the school plan).
+    assert parse_form(DEFINITION, data, adoptable={0, 1})["activities"] == [{"topic": "一"}]
+    assert parse_form(DEFINITION, data, adoptable=frozenset())["activities"] == [{"topic": "一"}]
     assert parse_form(DEFINITION, data)["activities"] == [{"topic": "一"}]
+    data = form(q__activities__0__topic="一", q__activities__0__adopted_from="x")
+    assert parse_form(DEFINITION, data, adoptable={4})["activities"] == [{"topic": "一"}]
 
 
 # --- validate ----------------------------------------------------------------------
@@ -700,16 +736,36 @@ def test_stored_answers_of_any_shape_never_raise(answers, final, action) -> None
 
 # --- the macro file -----------------------------------------------------------------
 
-ENV = Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True)
-markup.install(ENV)
-MACRO = ENV.from_string(
-    '{% from "questionnaires/_fields.html" import render_questionnaire %}'
-    "{{ render_questionnaire(definition, answers, errors, facts, readonly=readonly, lang=lang) }}"
-)
+
+def _environment(lang: str) -> Environment:
+    """The macro file outside Flask: interface texts from the catalog of one language."""
+    env = Environment(
+        loader=FileSystemLoader(str(ROOT / "templates")),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    if lang == "en":
+        catalog = Translations.load(str(ROOT / "translations"), ["en"])
+        assert isinstance(catalog, Translations), "run `make setup` to compile the catalog"
+        env.install_gettext_translations(catalog, newstyle=True)
+    else:
+        env.install_null_translations(newstyle=True)
+    markup.install(env)
+    return env
+
+
+MACROS = {
+    lang: _environment(lang).from_string(
+        '{% from "questionnaires/_fields.html" import render_questionnaire %}'
+        "{{ render_questionnaire(definition, answers, errors, facts, readonly=readonly, "
+        "lang=lang) }}"
+    )
+    for lang in ("zh", "en")
+}
 
 
 def render(definition, answers, errors, facts, *, readonly=False, lang="zh") -> str:
-    return MACRO.render(
+    return MACROS[lang].render(
         definition=definition,
         answers=answers,
         errors=errors,
@@ -841,7 +897,7 @@ def test_rendered_form_round_trips_through_parse_form(cycle_113) -> None:
         "priority_description": "第一行\n第二行",
         "activities": [
             {"topic_category": "std03", "topic": "素養導向", "mode": "plc", "hours": 12},
-            {"topic": "第二", "expected_participants": 30, "adopted_from": 1},
+            {"topic": "第二", "expected_participants": 30},
         ],
         "needs_support": "yes",
         "support_types": ["funding"],
@@ -849,9 +905,13 @@ def test_rendered_form_round_trips_through_parse_form(cycle_113) -> None:
     page = Page(render(definition, answers, {}, {}))
     assert parse_form(definition, MultiDict(page.submitted)) == answers
     teacher = cycle_113.plans["teacher"].questionnaire
-    mine = {"needs": ["std09", "std01", "std04"], "preferred_times": ["weekend"]}
+    mine = {
+        "needs": ["std09", "std01", "std04"],
+        "preferred_times": ["weekend"],
+        "activities": [{"topic": "取自學校", "hours": 3, "adopted_from": 1}, {"topic": "自訂"}],
+    }
     page = Page(render(teacher, mine, {}, {}))
-    assert parse_form(teacher, MultiDict(page.submitted)) == mine
+    assert parse_form(teacher, MultiDict(page.submitted), adoptable={0, 1}) == mine
 
 
 def test_rows_render_as_fieldsets_with_buttons_that_work_without_javascript(cycle_113) -> None:
@@ -952,3 +1012,196 @@ def test_python_markup_helpers_escape_everything() -> None:
     assert 'type="checkbox"' in boxes
     assert " checked" in boxes
     assert 'aria-invalid="true"' in boxes
+
+
+# --- a draft stores what was typed (issue 8 item 1) and no bidi controls (issue 9 item 11) --
+
+BIDI = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+NEVER_STORED = {*BIDI, "\x00", "\ufffd"}
+TYPED_FIELDS = [
+    "q.name",
+    "q.email",
+    "q.phone",
+    "q.story",
+    "q.age",
+    "q.ratio",
+    "q.born",
+    "q.activities.0.topic",
+    "q.activities.0.hours",
+    "q.activities.0.held_on",
+    "q.activities.1.topic",
+]
+TYPED = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from([*BIDI, "\x00", "\ufffd", "\r", "\n", "\t", "　", "<", "&", '"']),
+        st.sampled_from(list("0123456789１２.,-+/年")),
+    ),
+    max_size=40,
+)
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _typed_value(name: str, typed: str):
+    """What parse_form keeps of a typed text: cleaned, otherwise as typed."""
+    question = question_map_all()[name]
+    kind = engine.types.type_of(question)
+    state = engine.types.ParseState(MultiDict([(name, typed)]))
+    return kind.parse(question, name, state)
+
+
+def question_map_all() -> dict:
+    fields = {}
+    for question in engine.iter_questions(DEFINITION):
+        fields[f"q.{question['code']}"] = question
+        for sub in question.get("fields", ()):
+            for index in range(2):
+                fields[f"q.{question['code']}.{index}.{sub['code']}"] = sub
+    return fields
+
+
+@settings(max_examples=120, deadline=None, database=None)
+@given(posted=st.dictionaries(st.sampled_from(TYPED_FIELDS), TYPED, max_size=8))
+def test_a_draft_keeps_what_was_typed_and_shows_it_again(posted) -> None:
+    parsed = engine.parse(DEFINITION, MultiDict(list(posted.items())))
+    answers = parsed.answers
+    # Storable: JSON in UTF-8, no NUL, invalid UTF-8 or bidi control anywhere.
+    json.dumps(answers, ensure_ascii=False).encode("utf-8")
+    for text in _strings(answers):
+        assert not NEVER_STORED & set(text)
+    # Each field keeps its typed text (cleaned); a number or date that does not parse
+    # stays the typed text.
+    for name, typed in posted.items():
+        kept = _typed_value(name, typed)
+        code, *rest = name[2:].split(".")
+        value = answers.get(code)
+        if rest:
+            # Rows come in the order of the row numbers posted (a form posts them all).
+            posted_rows = sorted({int(n.split(".")[2]) for n in posted if n.count(".") == 3})
+            rows = value or []
+            index, field_code = posted_rows.index(int(rest[0])), rest[1]
+            value = rows[index].get(field_code) if index < len(rows) else None
+        assert value == (kept if kept != "" else None)
+        if isinstance(kept, str) and kept:
+            expected = engine.types.clean_text(typed, multiline=code == "story", cap=10**6)
+            if code in ("email", "phone"):  # full-width ＠ and digits typed with an IME
+                expected = unicodedata.normalize("NFKC", expected).strip()
+            assert kept == expected
+    # Re-rendered, the form shows exactly that, and posting it again changes nothing.
+    errors = {**parsed.problems, **validate(DEFINITION, answers, final=False)}
+    page = Page(render(DEFINITION, answers, errors, {}))
+    assert parse_form(DEFINITION, MultiDict(page.submitted)) == answers
+    # Summaries, display values and the reports' readers take raw values as they are.
+    summarise(DEFINITION, answers)
+    summarise(DEFINITION, answers, lang="en")
+    for question in engine.iter_questions(DEFINITION):
+        engine.display_value(question, answers.get(question["code"]))
+    activity_rows(answers)
+    ranked_choices(answers, "needs")
+    render(DEFINITION, answers, {}, {}, readonly=True)
+
+
+def test_letters_in_a_number_are_kept_and_explained() -> None:
+    answers = parse_form(DEFINITION, form(q__age="abc", q__activities__0__hours="十二"))
+    assert answers == {"age": "abc", "activities": [{"hours": "十二"}]}
+    assert validate(DEFINITION, answers, final=False) == {
+        "q.age": "請輸入 0 到 200 之間的整數",
+        "q.activities.0.hours": "請輸入 1 到 200 之間的整數",
+    }
+    page = Page(render(DEFINITION, answers, validate(DEFINITION, answers), {}))
+    assert ("q.age", "abc") in page.submitted
+    assert ("q.activities.0.hours", "十二") in page.submitted
+    assert summarise(DEFINITION, answers)[0]["questions"][5]["text"] == "abc"
+    assert engine.display_value(question_map_all()["q.activities.0.hours"], "十二") == "十二"
+    assert activity_rows(answers) == [{"hours": "十二"}]
+
+
+def test_a_date_that_is_no_day_is_shown_as_typed_text() -> None:
+    answers = parse_form(DEFINITION, form(q__born="下週三"))
+    html = render(DEFINITION, answers, {}, {})
+    assert re.search(
+        r'<input type="text" class="q-input q-date" id="f-born"[^>]*value="下週三"', html
+    )
+    good = render(DEFINITION, {"born": "2024-08-05"}, {}, {})
+    assert '<input type="date" class="q-input q-date" id="f-born"' in good
+
+
+def test_over_length_text_is_kept_up_to_its_hard_bound_and_flagged() -> None:
+    # name: max_length 10, so the field keeps up to the floor of 1,000 characters.
+    parsed = engine.parse(DEFINITION, form(q__name="字" * 600, q__story="長" * 1500))
+    assert parsed.answers["name"] == "字" * 600
+    assert parsed.answers["story"] == "長" * engine.types.FIELD_FLOOR
+    assert parsed.problems == {"q.story": "內容過長，只保留前 1000 字"}
+    errors = validate(DEFINITION, parsed.answers, final=False)
+    assert errors["q.name"] == "最多 10 字（目前 600 字）"
+    assert errors["q.story"] == "最多 20 字（目前 1000 字）"
+    assert engine.types.field_cap({"max_length": 20_000}) == engine.FIELD_LIMIT == 20_000
+
+
+def test_a_plan_keeps_at_most_its_total_bound_of_text() -> None:
+    definition = parse_questionnaire(
+        {
+            "version": 1,
+            "sections": [
+                {
+                    "code": "s",
+                    "title": label("段"),
+                    "questions": [
+                        {
+                            "code": f"t{i}",
+                            "type": "long_text",
+                            "label": label("長"),
+                            "max_length": 20_000,
+                        }
+                        for i in range(12)
+                    ],
+                }
+            ],
+        },
+        "long.yaml",
+    )
+    data = MultiDict([(f"q.t{i}", "字" * 20_000) for i in range(12)])
+    parsed = engine.parse(definition, data)
+    kept = sum(len(value) for value in parsed.answers.values())
+    assert kept == engine.PLAN_LIMIT == 200_000
+    assert parsed.answers["t9"] == "字" * 20_000
+    assert "t10" not in parsed.answers
+    assert parsed.problems["q.t10"] == "整份規劃的文字超過 200000 字，超過的部分未保留"
+
+
+def test_rows_beyond_the_hard_bound_are_reported() -> None:
+    data = MultiDict([(f"q.activities.{i}.topic", f"t{i}") for i in range(15)])
+    parsed = engine.parse(DEFINITION, data)
+    assert len(parsed.answers["activities"]) == 3 + engine.ROW_SLACK
+    assert parsed.problems == {"q.activities": "最多 3 列，超過的列未保留"}
+    assert validate(DEFINITION, parsed.answers)["q.activities"] == "最多 3 列"
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(
+    text=st.text(
+        alphabet=st.one_of(st.sampled_from(BIDI), st.characters(codec="utf-8")), max_size=30
+    ),
+    field=st.sampled_from(["q.name", "q.story", "q.activities.0.topic", "q.age", "q.born"]),
+)
+def test_bidi_controls_never_reach_stored_answers(text, field) -> None:
+    answers = parse_form(DEFINITION, MultiDict([(field, "\u202e" + text + "\u2066")]))
+    assert all(not set(BIDI) & set(value) for value in _strings(answers))
+    assert all(not set(BIDI) & set(value) for value in _strings(clean(DEFINITION, answers)))
+
+
+def test_a_reversed_name_reads_as_typed() -> None:
+    answers = parse_form(
+        DEFINITION, form(q__name="\u202e王小明\u202c", q__story="甲\u2067乙\u2069")
+    )
+    assert answers == {"name": "王小明", "story": "甲乙"}

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import htmx, lifecycle, timeutil
 from app.i18n import questionnaire_lang
-from app.models import PlanStatus
+from app.models import PlanKind, PlanStatus
 from app.plans import merge, services
 from app.plans.services import InvalidAnswers, PlanContext, PlanRefused, VersionConflict
 from app.questionnaires import engine
@@ -29,6 +29,13 @@ def expected_version(form: MultiDict[str, str]) -> int:
     if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_VERSION:
         return -1
     return int(raw)
+
+
+def adoptable(ctx: PlanContext) -> frozenset[int] | None:
+    """The school-plan rows a teacher's activity may name in adopted_from (None: none)."""
+    if ctx.kind != PlanKind.TEACHER or ctx.school_plan is None:
+        return None
+    return engine.adoptable_rows(ctx.school_plan.definition, ctx.school_plan.answers)
 
 
 def form_choices(form: MultiDict[str, str]) -> dict[str, str]:
@@ -220,7 +227,7 @@ def handle_post(
     form = request.form
     action = form.get("action", "save")[:200]
     version = expected_version(form)
-    answers = engine.parse_form(ctx.definition, form)
+    answers = engine.parse_form(ctx.definition, form, adoptable=adoptable(ctx))
     base = services.read_base(ctx, form.get("base", ""), version)
     choices = form_choices(form)
     if action.startswith(("add_row:", "remove_row:")):
@@ -315,7 +322,7 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
     """Save the draft quietly; answer with the status line, the new version and base, and
     each field's problem for the page to show beside it."""
     form = request.form
-    answers = engine.parse_form(ctx.definition, form)
+    answers = engine.parse_form(ctx.definition, form, adoptable=adoptable(ctx))
     version = expected_version(form)
     base_answers = services.read_base(ctx, form.get("base", ""), version)
     saved: services.Saved | None = None

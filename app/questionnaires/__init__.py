@@ -2,7 +2,10 @@
 
 Pure Python, no database: other packages store the JSON-serialisable
 definitions (``CycleSpec.plans[kind].questionnaire``) and answers dicts.
-Fields render through ``templates/questionnaires/_fields.html``.
+Each question type is a class in ``app.questionnaires.types`` with its partial
+``templates/questionnaires/types/<type>.html``; fields render through
+``templates/questionnaires/_fields.html``. Features that read particular questions
+declare them (``app.questionnaires.requirements``).
 """
 
 from app.questionnaires.cyclefile import (
@@ -16,11 +19,14 @@ from app.questionnaires.cyclefile import (
     parse_questionnaire,
 )
 from app.questionnaires.engine import (
+    Parsed,
     activity_rows,
     adopt_rows,
+    adoptable_rows,
     apply_row_action,
     clean,
     iter_rows,
+    parse,
     parse_form,
     ranked_choices,
     summarise,
@@ -31,15 +37,18 @@ from app.questionnaires.engine import (
 __all__ = [
     "CycleFileError",
     "CycleSpec",
+    "Parsed",
     "PlanSpec",
     "Window",
     "activity_rows",
     "adopt_rows",
+    "adoptable_rows",
     "apply_row_action",
     "clean",
     "iter_rows",
     "load_cycle_file",
     "load_questionnaire_file",
+    "parse",
     "parse_cycle",
     "parse_form",
     "parse_questionnaire",

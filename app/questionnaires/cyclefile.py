@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 import yaml
 
 from app import timeutil
-from app.questionnaires.engine import ADOPTED_FROM, KNOWN_FACTS, ROW_FIELD_TYPES
+from app.questionnaires import requirements
+from app.questionnaires.types import TYPES, Ranking, Rows, Text
 
 STAGES: dict[str, dict[str, str]] = {
     "E": {"zh": "國小", "en": "Elementary school"},
@@ -43,21 +44,19 @@ STAGES: dict[str, dict[str, str]] = {
 PLAN_KINDS = ("school", "teacher")
 PLAN_NAMES = {"school": "學校本位進修規劃", "teacher": "教師自我專業進修規劃"}
 STATUSES = ("draft", "published", "closed")
-QUESTION_TYPES = (
-    "text",
-    "long_text",
-    "number",
-    "single",
-    "multiple",
-    "date",
-    "rows",
-    "fact",
-    "ranking",
-)
-TEXT_FORMATS = ("email", "phone")
-AUTOCOMPLETE = ("name", "email", "tel", "organization", "organization-title")
-MAX_ROWS_LIMIT = 200
-MAX_RANKS = 10
+# The registered types, in registry order; each type's class owns its own YAML keys.
+QUESTION_TYPES = tuple(TYPES)
+
+
+def _row_field_types() -> tuple[str, ...]:
+    return tuple(sorted(name for name, kind in TYPES.items() if kind.in_rows))
+
+
+ROW_FIELD_TYPES = _row_field_types()
+TEXT_FORMATS = Text.formats
+AUTOCOMPLETE = Text.autocomplete
+MAX_ROWS_LIMIT = Rows.max_rows_limit
+MAX_RANKS = Ranking.max_ranks
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _OPTION_CODE = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
@@ -68,18 +67,6 @@ _RELATIVE = re.compile(r"today(?:([+-])([0-9]{1,4})d)?\s+([0-9]{1,2}):([0-9]{2})
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 _COMMON_KEYS = {"code", "type", "label", "help", "required", "show_if"}
-_TYPE_KEYS: dict[str, tuple[set[str], set[str]]] = {
-    # type: (required keys besides code/type/label, optional keys)
-    "text": (set(), {"max_length", "format", "autocomplete"}),
-    "long_text": (set(), {"max_length"}),
-    "number": (set(), {"min", "max", "integer", "step", "unit"}),
-    "single": ({"options"}, set()),
-    "multiple": ({"options"}, {"min", "max"}),
-    "date": (set(), set()),
-    "rows": ({"fields"}, {"min_rows", "max_rows"}),
-    "fact": ({"fact"}, set()),
-    "ranking": ({"options", "ranks"}, {"min"}),
-}
 
 
 class CycleFileError(ValueError):
@@ -132,7 +119,7 @@ class _Loader(yaml.SafeLoader):
     """YAML as people expect it: times stay text, only true/false are booleans,
     and a key written twice in one mapping is an error (a typo, not an override)."""
 
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, _value in node.value:
@@ -295,13 +282,15 @@ class _Reader:
         absolute, relative = _ABSOLUTE.fullmatch(text), _RELATIVE.fullmatch(text)
         try:
             if absolute:
-                parts = [int(p) for p in absolute.groups(default="0")]
-                return datetime(*parts, tzinfo=timeutil.TAIPEI)
+                year, month, day, hour, minute, second = (
+                    int(p) for p in absolute.groups(default="0")
+                )
+                return datetime(year, month, day, hour, minute, second, tzinfo=timeutil.TAIPEI)
             if relative:
-                sign, days, hour, minute = relative.groups(default="0")
+                sign, days, hours, minutes = relative.groups(default="0")
                 offset = int(days) if sign != "-" else -int(days)
-                day = self.today + timedelta(days=offset)
-                return datetime.combine(day, time(int(hour), int(minute)), timeutil.TAIPEI)
+                on = self.today + timedelta(days=offset)
+                return datetime.combine(on, time(int(hours), int(minutes)), timeutil.TAIPEI)
         except ValueError:
             self.error(path, f"「{text}」不是有效的日期時間")
             return None
@@ -381,8 +370,17 @@ class _QuestionnaireBuilder:
     lists: dict[str, list[dict] | None]
     earlier: dict[str, dict] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
+    paths: dict[str, str] = field(default_factory=dict)
 
-    def build(self, raw: Any, path: str, shared_lists: Mapping[str, list[dict]]) -> dict | None:
+    def build(
+        self,
+        raw: Any,
+        path: str,
+        shared_lists: Mapping[str, list[dict] | None],
+        plan_kind: str | None = None,
+    ) -> dict | None:
+        """Check and normalise a questionnaire; with plan_kind, also the questions that
+        other features declared they read (app.questionnaires.requirements)."""
         reader = self.reader
         before = len(reader.errors)
         data = reader.mapping(
@@ -406,7 +404,13 @@ class _QuestionnaireBuilder:
         sections = self.sections(data.get("sections"), _join(path, "sections"))
         if len(reader.errors) > before or version is None:
             return None
-        definition = {"version": version, "title": title, "sections": sections}
+        definition: dict[str, Any] = {"version": version, "title": title, "sections": sections}
+        if plan_kind is not None:
+            root = _join(path, "sections")
+            for where, text in requirements.problems(plan_kind, definition, self.paths, root):
+                reader.error(where, text)
+            if len(reader.errors) > before:
+                return None
         definition["fingerprint"] = fingerprint(definition)
         return definition
 
@@ -454,22 +458,25 @@ class _QuestionnaireBuilder:
             reader.error(path, "須為對應表（key: value）")
             return None
         kind = raw.get("type")
-        allowed_types = sorted(ROW_FIELD_TYPES) if in_rows else QUESTION_TYPES
+        # Read from the registry on each call: a type registered later is known too.
+        every_type = tuple(TYPES)
+        allowed_types = _row_field_types() if in_rows else every_type
         if kind not in allowed_types:
             known = ", ".join(allowed_types)
             if kind is None:
                 problem = "缺少必要欄位"
-            elif kind in QUESTION_TYPES:
+            elif kind in every_type:
                 problem = f"列內欄位不可使用題型「{kind}」（可用：{known}）"
             else:
                 problem = f"不明的題型「{kind}」（可用：{known}）"
             reader.error(_join(path, "type"), problem)
             return None
-        extra_required, extra_optional = _TYPE_KEYS[kind]
-        optional = (_COMMON_KEYS - {"code", "type", "label"}) | extra_optional
+        question_type = TYPES[kind]
+        extra_required = set(question_type.required_keys)
+        optional = (_COMMON_KEYS - {"code", "type", "label"}) | question_type.optional_keys
         if in_rows:
             optional -= {"show_if"}
-        if kind == "fact":
+        if not question_type.has_required:
             optional -= {"required"}
         data = reader.mapping(
             raw, path, required={"code", "type", "label"} | extra_required, optional=optional
@@ -495,67 +502,14 @@ class _QuestionnaireBuilder:
             if "show_if" in optional and "show_if" in data
             else None,
         }
-        getattr(self, f"_{kind}")(question, data, path)
+        question_type.build(self, question, data, path)
         if code and not in_rows:
             self.earlier[code] = question
+            self.paths.setdefault(code, path)
         return question
 
-    # one method per type fills in its own keys and defaults
-
-    def _text(self, question: dict, data: dict, path: str, default_length: int = 200) -> None:
-        reader = self.reader
-        limit = 10000 if question["type"] == "text" else 20000
-        question["max_length"] = (
-            reader.integer(data["max_length"], _join(path, "max_length"), 1, limit)
-            if "max_length" in data
-            else default_length
-        )
-        if question["type"] == "text":
-            question["format"] = (
-                reader.choice(data["format"], _join(path, "format"), TEXT_FORMATS)
-                if "format" in data
-                else None
-            )
-            question["autocomplete"] = (
-                reader.choice(data["autocomplete"], _join(path, "autocomplete"), AUTOCOMPLETE)
-                if "autocomplete" in data
-                else None
-            )
-
-    def _long_text(self, question: dict, data: dict, path: str) -> None:
-        self._text(question, data, path, default_length=2000)
-
-    def _number(self, question: dict, data: dict, path: str) -> None:
-        reader = self.reader
-        low = reader.number(data["min"], _join(path, "min")) if "min" in data else None
-        high = reader.number(data["max"], _join(path, "max")) if "max" in data else None
-        step = reader.number(data["step"], _join(path, "step")) if "step" in data else None
-        if step is not None and step <= 0:
-            reader.error(_join(path, "step"), "間距須大於 0")
-        integer = True
-        if "integer" in data:
-            integer = bool(reader.boolean(data["integer"], _join(path, "integer")))
-        elif step is not None and not float(step).is_integer():
-            integer = False
-        if integer:
-            for key, value in (("min", low), ("max", high), ("step", step)):
-                if value is not None and not float(value).is_integer():
-                    reader.error(_join(path, key), "整數題的上下限與間距須為整數")
-        if low is not None and high is not None and low > high:
-            reader.error(_join(path, "min"), f"下限 {low} 不可大於上限 {high}")
-        question.update(
-            {
-                "min": _tidy(low),
-                "max": _tidy(high),
-                "integer": integer,
-                "step": _tidy(step),
-                "unit": reader.text_pair(data["unit"], _join(path, "unit"))
-                if "unit" in data
-                else None,
-            }
-        )
-
-    def _options(self, question: dict, data: dict, path: str) -> list[dict]:
+    def options(self, question: dict, data: dict, path: str) -> list[dict]:
+        """Inline a question's options (a list, or the name of an option list)."""
         value, options_path = data.get("options"), _join(path, "options")
         question["option_list"] = None
         if isinstance(value, str):
@@ -570,77 +524,6 @@ class _QuestionnaireBuilder:
             options = _option_list(self.reader, value, options_path) or []
         question["options"] = options
         return options
-
-    def _single(self, question: dict, data: dict, path: str) -> None:
-        self._options(question, data, path)
-
-    def _multiple(self, question: dict, data: dict, path: str) -> None:
-        reader = self.reader
-        count = len(self._options(question, data, path))
-        top = count or 1000  # no options: already reported; don't add range errors
-        high = reader.integer(data["max"], _join(path, "max"), 1, top) if "max" in data else top
-        low = reader.integer(data["min"], _join(path, "min"), 0, top) if "min" in data else 0
-        if low is not None and high is not None and low > high:
-            reader.error(_join(path, "min"), f"最少選擇數 {low} 不可大於最多選擇數 {high}")
-        low = low or 0
-        question["min"] = max(low, 1) if question["required"] else low
-        question["max"] = high
-
-    def _ranking(self, question: dict, data: dict, path: str) -> None:
-        reader = self.reader
-        count = len(self._options(question, data, path))
-        top = min(count, MAX_RANKS) if count else MAX_RANKS
-        ranks = reader.integer(data.get("ranks"), _join(path, "ranks"), 1, top) or 1
-        default = ranks if question["required"] else 0
-        low = (
-            reader.integer(data["min"], _join(path, "min"), 0, ranks) if "min" in data else default
-        )
-        low = low or 0
-        question["ranks"] = ranks
-        question["min"] = max(low, 1) if question["required"] else low
-
-    def _date(self, question: dict, data: dict, path: str) -> None:
-        return None
-
-    def _fact(self, question: dict, data: dict, path: str) -> None:
-        question["fact"] = self.reader.choice(
-            data.get("fact"), _join(path, "fact"), tuple(sorted(KNOWN_FACTS))
-        )
-
-    def _rows(self, question: dict, data: dict, path: str) -> None:
-        reader = self.reader
-        high = (
-            reader.integer(data["max_rows"], _join(path, "max_rows"), 1, MAX_ROWS_LIMIT)
-            if "max_rows" in data
-            else 50
-        )
-        low = (
-            reader.integer(data["min_rows"], _join(path, "min_rows"), 0, MAX_ROWS_LIMIT)
-            if "min_rows" in data
-            else 0
-        )
-        if low is not None and high is not None and low > high:
-            reader.error(_join(path, "min_rows"), f"最少列數 {low} 不可大於最多列數 {high}")
-        low = low or 0
-        question["min_rows"] = max(low, 1) if question["required"] else low
-        question["max_rows"] = high
-        fields, codes = [], set()
-        raw_fields, fields_path = data.get("fields"), _join(path, "fields")
-        if not isinstance(raw_fields, list) or not raw_fields:
-            reader.error(fields_path, "須為至少一個欄位的清單")
-            raw_fields = []
-        for i, raw in enumerate(raw_fields):
-            sub = self.question(raw, _join(fields_path, i), in_rows=True)
-            if sub is None:
-                continue
-            sub_path = _join(_join(fields_path, i), "code")
-            if sub["code"] == ADOPTED_FROM:
-                reader.error(sub_path, f"「{ADOPTED_FROM}」是保留的代碼")
-            elif sub["code"] and sub["code"] in codes:
-                reader.error(sub_path, f"欄位代碼重複「{sub['code']}」")
-            codes.add(sub["code"])
-            fields.append(sub)
-        question["fields"] = fields
 
     def condition(self, value: Any, path: str) -> dict | None:
         reader = self.reader
@@ -657,7 +540,7 @@ class _QuestionnaireBuilder:
                 _join(path, "question"), f"條件引用的題目「{target_code}」不存在或不在此題之前"
             )
             return None
-        if target["type"] not in ("single", "multiple"):
+        if not TYPES[target["type"]].condition_target:
             reader.error(_join(path, "question"), "條件只能引用單選題或複選題")
             return None
         values = [data["equals"]] if "equals" in data else data["in"]
@@ -674,14 +557,12 @@ class _QuestionnaireBuilder:
         return {"question": target_code, "values": list(values)} if ok else None
 
 
-def _tidy(value: int | float | None) -> int | float | None:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def _questionnaire_from_file(
-    reader: _Reader, value: Any, path: str, shared_lists: Mapping[str, list[dict]]
+    reader: _Reader,
+    value: Any,
+    path: str,
+    shared_lists: Mapping[str, list[dict] | None],
+    plan_kind: str,
 ) -> tuple[dict | None, str]:
     relative = reader.string(value, path)
     if relative is None:
@@ -696,7 +577,8 @@ def _questionnaire_from_file(
         reader.errors.extend(exc.messages)
         return None, relative
     sub_reader = _Reader(target.name, reader.errors, reader.today, target.parent)
-    return _QuestionnaireBuilder(sub_reader, {}).build(raw, "", shared_lists), relative
+    builder = _QuestionnaireBuilder(sub_reader, {})
+    return builder.build(raw, "", shared_lists, plan_kind=plan_kind), relative
 
 
 # --- cycles -------------------------------------------------------------------------------
@@ -707,7 +589,7 @@ def _today_in_taipei() -> date:
 
 
 def _plan(
-    reader: _Reader, kind: str, value: Any, path: str, lists: Mapping[str, list[dict]]
+    reader: _Reader, kind: str, value: Any, path: str, lists: Mapping[str, list[dict] | None]
 ) -> PlanSpec | None:
     data = reader.mapping(
         value,
@@ -748,11 +630,13 @@ def _plan(
         reader.error(path, "須有 questionnaire 或 questionnaire_file 其中之一")
     elif "questionnaire" in data:
         builder = _QuestionnaireBuilder(reader, {})
-        questionnaire = builder.build(data["questionnaire"], _join(path, "questionnaire"), lists)
+        questionnaire = builder.build(
+            data["questionnaire"], _join(path, "questionnaire"), lists, plan_kind=kind
+        )
         source = reader.file
     else:
         questionnaire, source = _questionnaire_from_file(
-            reader, data["questionnaire_file"], _join(path, "questionnaire_file"), lists
+            reader, data["questionnaire_file"], _join(path, "questionnaire_file"), lists, kind
         )
     if overall is None or questionnaire is None:
         return None
@@ -827,8 +711,16 @@ def parse_cycle(
     if teacher and cutoff and cutoff > teacher.overall_opens_at:
         reader.error("roster_cutoff", "名單基準日須早於教師自我專業進修規劃開始時間")
 
-    if reader.errors:
-        raise CycleFileError(reader.errors)
+    if (
+        reader.errors
+        or academic_year is None
+        or name is None
+        or status is None
+        or cutoff is None
+        or kindergarten is None
+        or contact is None
+    ):
+        raise CycleFileError(reader.errors or [f"{file}: 週期檔無效"])
     return CycleSpec(
         academic_year=academic_year,
         name=name,
@@ -859,20 +751,29 @@ def load_cycle_file(path: Path | str, *, today: date | None = None) -> CycleSpec
 
 
 def parse_questionnaire(
-    data: Any, source: str, option_lists: Mapping[str, list[dict]] | None = None
+    data: Any,
+    source: str,
+    option_lists: Mapping[str, list[dict]] | None = None,
+    *,
+    plan_kind: str | None = None,
 ) -> dict:
-    """Check and normalise one questionnaire (version, sections, option lists)."""
+    """Check and normalise one questionnaire (version, sections, option lists); with
+    plan_kind, also the questions other features read from that plan kind."""
     name = Path(source).name or source
     reader = _Reader(name, [], _today_in_taipei(), None)
-    definition = _QuestionnaireBuilder(reader, {}).build(data, "", option_lists or {})
+    builder = _QuestionnaireBuilder(reader, {})
+    definition = builder.build(data, "", option_lists or {}, plan_kind=plan_kind)
     if reader.errors or definition is None:
         raise CycleFileError(reader.errors or [f"{name}: 問卷定義無效"])
     return definition
 
 
 def load_questionnaire_file(
-    path: Path | str, option_lists: Mapping[str, list[dict]] | None = None
+    path: Path | str,
+    option_lists: Mapping[str, list[dict]] | None = None,
+    *,
+    plan_kind: str | None = None,
 ) -> dict:
     """Read and normalise one questionnaire file."""
     path = Path(path)
-    return parse_questionnaire(_read_yaml(path), str(path), option_lists)
+    return parse_questionnaire(_read_yaml(path), str(path), option_lists, plan_kind=plan_kind)

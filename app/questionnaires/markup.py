@@ -1,8 +1,8 @@
-"""Small helpers of the questionnaire macro file, in Python.
+"""Small helpers of the questionnaire macro file and the type partials, in Python.
 
 A Jinja macro call costs several times a function call, and these run hundreds of
-times a page (make bench: the plan page spent most of its time in them). The wording
-stays in the template's UI table, passed in as `ui`.
+times a page (make bench: the plan page spent most of its time in them). Their wording
+comes from the Babel catalog (through the question types' ``hint``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from app.questionnaires.engine import option_label, text_in
+from app.questionnaires.types import TYPES, QuestionType, option_label, text_in
 
 _REQUIRED_MARK = Markup('<span class="required" aria-hidden="true">＊</span>')
 
@@ -32,60 +32,72 @@ def label_text(question: Mapping, lang: str) -> str:
     return f"{label}（{text_in(unit, lang)}）" if unit else label
 
 
-def _fill(template: str, **values: Any) -> str:
-    for key, value in values.items():
-        template = template.replace("{" + key + "}", str(value))
-    return template
+def kind(question: Mapping) -> QuestionType:
+    """The type object of a question (its class in app.questionnaires.types)."""
+    return TYPES[question["type"]]
 
 
-def hint(q: Mapping, ui: Mapping[str, str]) -> str:
+def hint(q: Mapping, lang: str) -> str:
     """The question's constraints in words, shown under its label (WCAG 3.3.2)."""
-    kind = q["type"]
-    if kind == "long_text":
-        return _fill(ui["max_length"], n=q.get("max_length"))
-    if kind == "number":
-        number = ui["integer"] if q.get("integer") else ui["decimal"]
-        low, high = q.get("min"), q.get("max")
-        if low is not None and high is not None:
-            return _fill(ui["between"], min=low, max=high, kind=number)
-        if low is not None:
-            return _fill(ui["at_least"], min=low, kind=number)
-        if high is not None:
-            return _fill(ui["at_most"], max=high, kind=number)
-        return ""
-    if kind == "multiple":
-        low, high = q.get("min"), q.get("max")
-        limited = high is not None and high < len(q.get("options") or ())
-        if low and limited and low == high:
-            return _fill(ui["choose_min"], min=low)
-        if low and limited:
-            return _fill(ui["choose_between"], min=low, max=high)
-        if limited:
-            return _fill(ui["choose_max"], max=high)
-        return _fill(ui["choose_min"], min=low) if low else ""
-    if kind == "rows":
-        if q.get("min_rows"):
-            return _fill(ui["rows_between"], min=q["min_rows"], max=q.get("max_rows"))
-        return _fill(ui["rows_max"], max=q.get("max_rows"))
-    if kind == "ranking":
-        return _fill(ui["ranks"], n=q.get("ranks"))
-    if kind == "date":
-        return ui["date"]
-    return ""
+    return TYPES[q["type"]].hint(q, lang)
 
 
-def described_by(
-    q: Mapping, name: str, error: Any, ui: Mapping[str, str], condition: Any = False
-) -> str:
+def help_paragraph(q: Mapping, name: str, lang: str) -> Markup:
+    """The help paragraph (the definition's help, then the type's hint); empty if none."""
+    rule = hint(q, lang).strip()
+    text = text_in(q.get("help"), lang) if q.get("help") else ""
+    if not text and not rule:
+        return Markup("")
+    parts = [f'<p class="hint" id="{escape(field_id("h", name))}">']
+    if text:
+        parts.append(f'<span class="hint-text">{escape(text)}</span>')
+    if text and rule:
+        parts.append(" ")
+    if rule:
+        parts.append(f'<span class="hint-rule">{escape(rule)}</span>')
+    parts.append("</p>")
+    return Markup("".join(parts))  # noqa: S704 - every value above is escaped
+
+
+def error_paragraph(name: str, error: Any) -> Markup:
+    """The error message beside a field, referenced by its aria-describedby."""
+    if not error:
+        return Markup("")
+    return Markup(  # noqa: S704 - every value is escaped
+        f'<p class="error" id="{escape(field_id("e", name))}">{escape(error)}</p>'
+    )
+
+
+def described_by(q: Mapping, name: str, error: Any, lang: str, condition: Any = False) -> str:
     """The ids that describe a field: its error, its help, its show-if condition."""
     ids = []
     if error:
         ids.append(field_id("e", name))
-    if q.get("help") or hint(q, ui):
+    if q.get("help") or hint(q, lang):
         ids.append(field_id("h", name))
     if condition:
         ids.append(f"c-{q['code']}")
     return " ".join(ids)
+
+
+def control_attributes(q: Mapping, name: str, error: Any, described: Any) -> Markup:
+    """id, name and the ARIA state of a control: required, invalid, described by."""
+    parts = [f'id="{escape(field_id("f", name))}" name="{escape(name)}"']
+    if q.get("required"):
+        parts.append(' aria-required="true"')
+    if error:
+        parts.append(' aria-invalid="true"')
+    described = str(described or "").strip()
+    if described:
+        parts.append(f' aria-describedby="{escape(described)}"')
+    return Markup("".join(parts))  # noqa: S704 - every value above is escaped
+
+
+def shown(value: Any) -> Any:
+    """What a text-like control shows: the value as stored, blank for lists and mappings."""
+    if value is None or isinstance(value, Mapping | list | tuple | set):
+        return ""
+    return value
 
 
 # Built with f-strings: every interpolated value goes through escape() (Markup.format
@@ -146,11 +158,32 @@ GLOBALS = {
     "q_mark": required_mark,
     "q_label": label_text,
     "q_hint": hint,
+    "q_help": help_paragraph,
+    "q_error": error_paragraph,
     "q_described": described_by,
+    "q_attrs": control_attributes,
+    "q_shown": shown,
+    "q_kind": kind,
     "q_option": option_label,
 }
 
 
 def install(env: Any) -> None:
-    """Make the helpers available to templates rendered by this Jinja environment."""
-    env.globals.update(GLOBALS)
+    """Make the helpers available to templates rendered by this Jinja environment.
+
+    ``q_partial(q)`` is the template module of a question's type
+    (``templates/questionnaires/types/<type>.html``), loaded once by Jinja's cache.
+    """
+
+    modules: dict[str, Any] = {}
+
+    def partial(question: Mapping) -> Any:
+        kind = question["type"]
+        module = modules.get(kind)
+        if module is None:
+            module = env.get_template(TYPES[kind].template).module
+            if not env.auto_reload:  # while templates reload, Jinja's cache decides
+                modules[kind] = module
+        return module
+
+    env.globals.update(GLOBALS, q_partial=partial)

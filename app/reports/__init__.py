@@ -24,4 +24,4 @@ def _subscribe(_state: BlueprintSetupState) -> None:
     events.plan_submitted.connect(_queue_plan_pdf)
 
 
-from app.reports import jobs, routes  # noqa: E402,F401
+from app.reports import jobs, questions, routes  # noqa: E402,F401

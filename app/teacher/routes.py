@@ -44,8 +44,9 @@ def plan_with_school_plan(teacher: Teacher) -> PlanContext:
 
 
 def plan_only(teacher: Teacher) -> PlanContext:
-    """The teacher's plan context alone (autosave needs nothing more)."""
-    return _context_or_explain(teacher, with_school_plan=False)
+    """The teacher's plan context for autosave: with the school plan (a join, no extra
+    query), so that adopted rows keep their marker."""
+    return _context_or_explain(teacher, with_school_plan=True)
 
 
 def _not_in_snapshot(teacher: Teacher) -> Response:

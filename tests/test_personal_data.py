@@ -55,7 +55,12 @@ def test_id_never_reaches_logs_urls_or_pages(client, factory, caplog):
     caplog.set_level(logging.DEBUG)
     first = login_teacher(client, teacher, "wrong")
     second = login_teacher(client, teacher)
-    pages = [first, second, client.get("/teacher/"), client.get("/")]
+    # The failed sign-in keeps the typed ID in its own box (issue 9 item 3), nowhere else.
+    failed_page = first.get_data(as_text=True)
+    assert failed_page.count(teacher.plain_national_id) == 1
+    assert f'value="{teacher.plain_national_id}"' in failed_page
+    assert teacher.plain_national_id not in first.headers.get("Location", "")
+    pages = [second, client.get("/teacher/"), client.get("/")]
     for response in pages:
         assert teacher.plain_national_id not in response.get_data(as_text=True)
         assert teacher.plain_national_id not in response.headers.get("Location", "")

@@ -34,6 +34,7 @@ from app.models import (
     SchoolPlan,
     Teacher,
 )
+from app.params import query_code, query_int
 from app.reports import bp, cache, documents, exports, jobs
 from app.reports.documents import Document
 
@@ -42,7 +43,7 @@ SCHOOL_REPORT_TYPES = (AccountType.PLANNING, AccountType.CHIEF)
 
 def _cycle() -> Cycle:
     """The cycle asked for with ?year=, else the current one; 404 if there is none."""
-    year = request.args.get("year", type=int)
+    year = query_int("year")
     cycle = cycle_by_year(year) if year is not None else current_cycle()
     if cycle is None:
         abort(404)
@@ -71,7 +72,7 @@ def _serve(document: Document) -> Response | tuple[str, int, dict[str, str]]:
 @teacher_required
 def teacher_plan_pdf():
     teacher: Teacher = current_user._get_current_object()
-    document = documents.teacher_plan_download(teacher.id, request.args.get("year", type=int))
+    document = documents.teacher_plan_download(teacher.id, query_int("year"))
     if document is None:
         abort(404)
     return _serve(document)
@@ -96,7 +97,7 @@ def school_plan_pdf():
 @account_required(AccountKind.AUTHORITY, AccountKind.OPERATOR)
 def county_pdf():
     account = _account()
-    requested = request.args.get("county", "")
+    requested = query_code("county", r"[0-9]{5}")
     if account.kind == AccountKind.AUTHORITY:
         authority = account.authority
         if authority is None or authority.kind != AuthorityKind.COUNTY:
@@ -159,15 +160,16 @@ def school_exports():
     )
 
 
-@bp.get("/school/exports/<int:job_id>.zip")
+@bp.get("/school/exports/<id:job_id>.zip")
 @account_required(AccountKind.SCHOOL)
 def school_export_download(job_id: int):
     account = _school_account()
     job = db.session.get(Job, job_id)
+    # Another school's job answers exactly as a missing one: nothing tells it exists.
     if job is None or job.kind != exports.EXPORT_KIND:
         abort(404)
     if job.params.get("school_id") != account.school_id:
-        abort(403)
+        abort(404)
     path = exports.export_path(job)
     if path is None:
         abort(404)

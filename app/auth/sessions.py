@@ -7,6 +7,8 @@ past either limit signs the user out before any view runs. Flask's own signature
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,8 +16,10 @@ from flask import Flask, current_app, flash, request, session
 from flask_babel import gettext as _
 from flask_login import logout_user
 
-from app import timeutil
 
+# Real elapsed time, not the app's business clock (tests move that across days and it
+# decides deadlines, not how long someone has been away); tests replace this one.
+wall_clock: Callable[[], float] = time.time
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
 
@@ -30,7 +34,7 @@ def lifetime_seconds() -> int:
 
 def start(now: float | None = None) -> None:
     """Mark the session as signed in now (called right after login_user)."""
-    moment = timeutil.now().timestamp() if now is None else now
+    moment = wall_clock() if now is None else now
     session[SIGNED_IN_AT] = int(moment)
     session[SEEN_AT] = int(moment)
 
@@ -51,7 +55,7 @@ def enforce() -> None:
     """Before each request: end a signed-in session past its limits, else note activity."""
     if request.endpoint == "static" or "_user_id" not in session:
         return
-    now = timeutil.now().timestamp()
+    now = wall_clock()
     reason = _expired(now)
     if reason is None:
         session[SEEN_AT] = int(now)

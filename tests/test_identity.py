@@ -347,7 +347,7 @@ def test_parse_key_list(text: str, expected: list[tuple[int, str]]) -> None:
 
 @pytest.mark.parametrize("text", ["", "abc", "x:abc", "1:", "1:a,1:b", "0:a", "256:a"])
 def test_parse_key_list_rejects_without_echoing_secrets(text: str) -> None:
-    with pytest.raises(ValueError) as excinfo:
+    with pytest.raises(ValueError, match="key") as excinfo:
         IdentityVault.from_keys(parse_key_list(text))
     for part in ("abc", "a", "b"):
         assert f":{part}" not in str(excinfo.value)

@@ -16,7 +16,6 @@ from flask import Flask, current_app, flash, request, session
 from flask_babel import gettext as _
 from flask_login import logout_user
 
-
 # Real elapsed time, not the app's business clock (tests move that across days and it
 # decides deadlines, not how long someone has been away); tests replace this one.
 wall_clock: Callable[[], float] = time.time

@@ -80,12 +80,14 @@ def query_code(name: str, pattern: str) -> str:
 def reject_control_characters() -> None:
     """400 for NUL and other control characters in the path or a query parameter.
 
-    Form fields are left to their forms, which explain a refused value beside its field.
+    Form fields are left to their forms, which explain a refused value beside its field;
+    ``next`` to ``local_path``, so a sign-in with a mangled ``next`` still succeeds and
+    lands on the default page.
     """
     if _ANY_CONTROL.search(request.path):
         abort(400)
     for key, value in request.args.items(multi=True):
-        if _ANY_CONTROL.search(key) or _ANY_CONTROL.search(value):
+        if _ANY_CONTROL.search(key) or (key != "next" and _ANY_CONTROL.search(value)):
             abort(400)
 
 

@@ -426,7 +426,8 @@ def test_errors_are_logged_with_a_reference_and_no_user_input(failing_app, caplo
     assert found, "the error page shows a reference code"
     assert found.group(1) in caplog.text
     assert "A123456789" not in caplog.text
-    assert db.engine is not None and db.engine.hide_parameters
+    assert db.engine is not None
+    assert db.engine.hide_parameters
 
 
 HOSTILE = [
@@ -482,8 +483,8 @@ def test_no_route_or_query_parameter_answers_500(app, people):
     )
     @given(path_value=_hostile(), query_value=_hostile(), form_value=_hostile())
     def run(path_value, query_value, form_value):
-        query = {name: query_value for name in QUERY_NAMES}
-        form = {name: form_value for name in FORM_NAMES}
+        query = dict.fromkeys(QUERY_NAMES, query_value)
+        form = dict.fromkeys(FORM_NAMES, form_value)
         for who, client in clients.items():
             for rule in rules:
                 url = _fill(rule.rule, path_value)

@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # forwarded; with 0, X-Forwarded-* headers are ignored (anyone can forge them).
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
+        # Flask's documented way to wrap the WSGI app; its stub declares a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     # 2. Database first: everything below may need a session.

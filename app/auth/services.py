@@ -212,6 +212,7 @@ def locked_subjects_of_school(school_id: int) -> list[LockedSubject]:
     found = [
         LockedSubject(label, *subjects[label], clients=count, locked_until=until)
         for label, count, until in rows
+        if until is not None
     ]
     return sorted(found, key=lambda item: (item.kind, item.name))
 
@@ -252,13 +253,15 @@ def load_user(user_id: str) -> Subject | None:
         row_id = int(raw_id)
     except ValueError:
         return None
-    model: type[Teacher] | type[BusinessAccount] | None = {
-        "t": Teacher,
-        "a": BusinessAccount,
-    }.get(prefix)
-    if model is None or not 0 < row_id < 2**31:
+    if not 0 < row_id < 2**31:
         return None
-    subject = db.session.get(model, row_id)
+    subject: Subject | None
+    if prefix == "t":
+        subject = db.session.get(Teacher, row_id)
+    elif prefix == "a":
+        subject = db.session.get(BusinessAccount, row_id)
+    else:
+        return None
     if subject is None or subject.session_token != token or not subject.is_active:
         return None
     return subject

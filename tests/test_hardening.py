@@ -471,11 +471,13 @@ def _fill(rule: str, value: str) -> str:
 
 @pytest.mark.slow
 def test_no_route_or_query_parameter_answers_500(app, people):
-    clients = {who: _client_for(app, who, people) for who in (None, *people)}
+    # The county authority's routes are the operator's with a narrower scope: left out to
+    # keep the run short (≈ 15 × 4 users × every rule and method).
+    clients = {who: _client_for(app, who, people) for who in (None, "teacher", "chief", "operator")}
     rules = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIPPED]
 
     @settings(
-        max_examples=25,
+        max_examples=15,
         deadline=None,
         derandomize=True,
         database=None,

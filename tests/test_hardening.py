@@ -130,6 +130,16 @@ def test_a_stranger_locks_only_their_own_pair(client, factory):
     assert _account_post(client, account.username, PASSWORD, OWNER).status_code == 303
 
 
+def test_only_failures_in_a_row_within_fifteen_minutes_lock(client, factory, clock):
+    account = factory.account(factory.school(), AccountType.CHIEF)
+    for _ in range(4):
+        _account_post(client, account.username, "bad", STRANGER)
+    clock.set(clock.moment + timedelta(minutes=16))
+    for _ in range(4):
+        assert LOCKED not in _failure_text(_account_post(client, account.username, "x", STRANGER))
+    assert LOCKED in _failure_text(_account_post(client, account.username, "bad", STRANGER))
+
+
 def test_many_clients_slow_an_account_down_but_never_lock_it(client, factory, monkeypatch):
     pauses: list[float] = []
     monkeypatch.setattr(services, "pause", pauses.append)

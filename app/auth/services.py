@@ -138,14 +138,16 @@ def _attempt(
         db.session.delete(pair)
         db.session.add(LoginAttempt(realm=realm, succeeded=True, subject=label, client=client))
         return SignIn(subject=subject, notice=notice)
-    if pair.locked_until is not None:  # an expired lock: start counting afresh
+    window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    if pair.locked_until is not None or pair.updated_at < now - window:
+        # An expired lock, or failures long ago: start counting afresh.
         pair.locked_until = None
         pair.failures = 0
     pair.failures += 1
     pair.updated_at = now
     locks = pair.failures >= current_app.config["LOGIN_MAX_FAILURES"]
     if locks:
-        pair.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        pair.locked_until = now + window
         pair.failures = 0
     db.session.add(
         LoginAttempt(realm=realm, succeeded=False, subject=label, client=client, locked_pair=locks)

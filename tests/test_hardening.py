@@ -650,6 +650,11 @@ def test_signed_in_pages_and_fragments_are_never_stored(client, factory):
     assert client.get("/").headers["Cache-Control"] == "no-store"
 
 
+def test_a_sign_in_page_with_a_typed_id_is_never_stored(client):
+    response = client.post("/teacher/login", data={"national_id": "A123456789", "password": "x"})
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_hsts_only_in_production(app, client, monkeypatch):
     assert "Strict-Transport-Security" not in client.get("/").headers
     monkeypatch.setitem(app.config, "ENV_NAME", "production")

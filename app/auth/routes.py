@@ -80,9 +80,9 @@ def _sign_in(
             return redirect(_safe_next(url_for(f"{realm}.dashboard")), 303)
         failure = _locked_message(result) if result.locked_until else str(GENERIC_FAILURE)
     # The typed ID stays in its box (the user's own input on their own screen); it never
-    # goes into a URL (the form posts to this path) nor into a log.
+    # goes into a URL (the form posts to this path) nor into a log, nor into a cache.
     page = render_template("auth/login.html", form=form, failure=failure, realm=realm)
-    return page, 401 if failure else 200
+    return page, 401 if failure else 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/school/login", methods=["GET", "POST"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as app_config
 from app import timeutil
@@ -44,15 +45,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app_config.validate(app.config)
     if app.config["ENV_NAME"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
+    # Behind TRUSTED_PROXIES reverse proxies, the client and scheme are the ones they
+    # forwarded; with 0, X-Forwarded-* headers are ignored (anyone can forge them).
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        # Flask's documented way to wrap the WSGI app; its stub declares a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     # 2. Database first: everything below may need a session.
     db.init_app(app)
 
     # 3. Security: passwords, personal-data vault, CSRF, sign-in, rate limits.
-    from app import errors, security
+    from app import errors, params, security
+    from app.auth import sessions
     from app.auth.services import load_user
 
     security.init_app(app)
+    params.init_app(app)  # path converters and the control-character guard
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
@@ -62,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.unauthorized_handler(errors.unauthorized)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
+    sessions.init_app(app)  # idle timeout and absolute lifetime
 
     # 4. Language and templates.
     babel.init_app(
@@ -139,19 +149,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-# Scripts only from our own origin (htmx, app.js); inline styles are allowed because
-# htmx adds its indicator style at run time.
+# Scripts and styles only from our own origin: no inline style attributes (classes in
+# app.css), and htmx's indicator style is in app.css too (includeIndicatorCSS: false).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
 
 
 def _security_headers(response):
+    from flask_login import current_user
+
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["ENV_NAME"] == "production":
+        max_age = current_app.config["HSTS_MAX_AGE"]
+        headers.setdefault("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
+    # Signed-in pages and fragments hold personal data: never kept by a browser or proxy.
+    if request.endpoint != "static" and current_user.is_authenticated:
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
     return response

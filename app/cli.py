@@ -1,4 +1,4 @@
-"""Commands: `flask db …`, `flask demo seed`, `flask cycle import|snapshot`."""
+"""Commands: `flask db …`, `flask demo seed`, `flask cycle import|snapshot`, `flask keys rotate`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(cycle_group)
+    from app.keys import keys_group
+
+    app.cli.add_command(keys_group)
 
 
 @click.group("db", help="資料庫結構（Alembic 遷移）")

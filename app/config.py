@@ -16,6 +16,15 @@ class ConfigError(RuntimeError):
     """Raised when the app is started with settings that are unsafe or incomplete."""
 
 
+def _int(env: os._Environ[str] | dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number ≥ 0")
+    return int(raw)
+
+
 def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> dict[str, object]:
     """Read every setting the app understands from the environment."""
     env = os.environ if env is None else env
@@ -24,6 +33,11 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         "ENV_NAME": env.get("APP_ENV", "development"),
         "SECRET_KEY": env.get("SECRET_KEY", DEMO_SECRET_KEY),
         "PERSONAL_DATA_KEY": env.get("PERSONAL_DATA_KEY", DEMO_PERSONAL_DATA_KEY),
+        # Several keys for rotation, newest first: "2:new-secret,1:old-secret".
+        "PERSONAL_DATA_KEYS": env.get("PERSONAL_DATA_KEYS") or None,
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 60),
+        "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
         "DATABASE_URL": env.get("DATABASE_URL", default_db),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SINGLE_PROCESS": env.get("SINGLE_PROCESS", "").strip().lower() in ("1", "true", "yes"),
@@ -41,8 +55,15 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 512 * 1024,
     "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
+    # Five failures of one (account, client) pair lock that pair for 15 minutes; never
+    # the account. An account failing from many clients is slowed down instead.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
+    "LOGIN_SLOWDOWN_FAILURES": 10,  # failures of one account, any client, in the window
+    "LOGIN_SLOWDOWN_WINDOW_MINUTES": 15,
+    "LOGIN_SLOWDOWN_SECONDS": 2.0,  # added to every attempt on such an account
+    "SESSION_WARNING_MINUTES": 2,  # the idle warning shows this long before sign-out
+    "HSTS_MAX_AGE": 31536000,
     "LOGIN_RATE_LIMIT": "20 per minute",
     # argon2id parameters (RFC 9106 second recommended option); tests lower them.
     "ARGON2_TIME_COST": 3,
@@ -58,7 +79,12 @@ def validate(config: dict[str, object]) -> None:
     problems = []
     if config.get("SECRET_KEY") in (None, "", DEMO_SECRET_KEY):
         problems.append("SECRET_KEY must be set to a private random value")
-    if config.get("PERSONAL_DATA_KEY") in (None, "", DEMO_PERSONAL_DATA_KEY):
+    keys = config.get("PERSONAL_DATA_KEYS")
+    if keys:
+        secrets = [entry.partition(":")[2] for entry in str(keys).split(",")]
+        if any(secret.strip() in ("", DEMO_PERSONAL_DATA_KEY) for secret in secrets):
+            problems.append("PERSONAL_DATA_KEYS must hold private random values only")
+    elif config.get("PERSONAL_DATA_KEY") in (None, "", DEMO_PERSONAL_DATA_KEY):
         problems.append("PERSONAL_DATA_KEY must be set to a private random value")
     if str(config.get("DATABASE_URL", "")).startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL in production")

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import htmx
+from app.errorlog import record_error
 from app.extensions import db
 from app.plans import resume
 
@@ -59,7 +60,13 @@ CSRF_TEXT = _l(
 )
 
 
-def render_error(status: int, *, detail: str | None = None, reason: str | None = None) -> Response:
+def render_error(
+    status: int,
+    *,
+    detail: str | None = None,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> Response:
     """The error answer: the page, or for htmx the alert fragment in the status area."""
     known = status if status in ERROR_TEXT else (400 if status < 500 else 500)
     title, text = ERROR_TEXT[known]
@@ -69,6 +76,7 @@ def render_error(status: int, *, detail: str | None = None, reason: str | None =
         "text": detail or text,
         "reason": reason or REASONS[known],
         "sign_in_url": _sign_in_url() if status == 401 else None,
+        "reference": reference,  # an unexpected error's code in the log (app.errorlog)
     }
     if htmx.is_partial():
         response = make_response(render_template("errors/_alert.html", **context), status)
@@ -109,7 +117,8 @@ def register(app: Flask) -> None:
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
-    def unexpected(_error: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+    def unexpected(error: Exception) -> Response:
+        # Logged under a reference code, with no message or bound parameters (app.errorlog).
+        reference = record_error(error)
         db.session.rollback()
-        return render_error(500)
+        return render_error(500, reference=reference)

@@ -21,6 +21,7 @@ import hmac
 import os
 import random
 import unicodedata
+from collections.abc import Sequence
 from typing import Final, Literal, NoReturn
 
 from cryptography.exceptions import InvalidTag
@@ -38,6 +39,7 @@ __all__ = [
     "make_resident_id",
     "mask_national_id",
     "normalize_national_id",
+    "parse_key_list",
     "validate_national_id",
 ]
 
@@ -205,7 +207,8 @@ def mask_national_id(value: str) -> str:
 # Encrypted storage
 # ---------------------------------------------------------------------------
 
-_BLOB_VERSION: Final = 1
+_LEGACY_VERSION: Final = 1  # version || nonce || sealed: no key id (read only)
+_BLOB_VERSION: Final = 2  # version || key id || nonce || sealed
 _NONCE_SIZE: Final = 12
 _TAG_SIZE: Final = 16
 _KEY_SIZE: Final = 32
@@ -213,6 +216,7 @@ _HKDF_SALT: Final = b"jinxiu-guihua/identity-vault/v1"
 _INFO_ENCRYPTION: Final = b"national-id-encryption"
 _INFO_LOOKUP: Final = b"national-id-lookup"
 _AAD_PREFIX: Final = b"national-id/v"
+MAX_KEY_ID: Final = 255
 
 
 def _derive_key(secret: bytes, info: bytes) -> bytes:
@@ -220,24 +224,76 @@ def _derive_key(secret: bytes, info: bytes) -> bytes:
     return hkdf.derive(secret)
 
 
+class _Key:
+    """One personal-data key: its id, AEAD and lookup-hash key."""
+
+    __slots__ = ("aead", "key_id", "lookup_key")
+
+    def __init__(self, key_id: int, secret: str) -> None:
+        if not isinstance(secret, str) or not secret:
+            raise ValueError("IdentityVault needs a non-empty secret string")
+        if not 1 <= key_id <= MAX_KEY_ID:
+            raise ValueError("a personal-data key id is a number from 1 to 255")
+        material = secret.encode("utf-8")
+        self.key_id = key_id
+        self.aead = AESGCM(_derive_key(material, _INFO_ENCRYPTION))
+        self.lookup_key = _derive_key(material, _INFO_LOOKUP)
+
+    def lookup_hash(self, normalized: str) -> str:
+        return hmac.new(self.lookup_key, normalized.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def parse_key_list(text: str) -> list[tuple[int, str]]:
+    """Parse ``"2:new-secret,1:old-secret"`` (newest first) into (key id, secret) pairs.
+
+    Error messages name the position, never a secret.
+    """
+    keys: list[tuple[int, str]] = []
+    for position, entry in enumerate(part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        raw_id, sep, secret = entry.partition(":")
+        if not sep or not raw_id.strip().isdigit() or not secret:
+            raise ValueError(f"personal-data key #{position + 1} must read ID:SECRET")
+        keys.append((int(raw_id), secret))
+    if not keys:
+        raise ValueError("at least one personal-data key is needed")
+    if len({key_id for key_id, _ in keys}) != len(keys):
+        raise ValueError("personal-data key ids must be unique")
+    return keys
+
+
 class IdentityVault:
     """Encrypts 身分證字號/居留證號 for storage and hashes them for lookup.
 
-    Two independent 32-byte keys are derived from ``secret`` with HKDF-SHA256:
-    one for AES-256-GCM, one for the HMAC-SHA256 lookup hash.
+    Holds one or more keys, newest first: it encrypts and hashes with the newest, and
+    decrypts with whichever key a blob names (so a key can be rotated; see
+    ``flask keys rotate``). For each key, two independent 32-byte keys are derived from
+    its secret with HKDF-SHA256: one for AES-256-GCM, one for the HMAC-SHA256 lookup hash.
 
-    Blob layout: ``version (1 byte) || nonce (12 bytes) || ciphertext || tag (16 bytes)``;
-    the version byte is also bound as associated data.
+    Blob layout: ``version 2 (1 byte) || key id (1 byte) || nonce (12 bytes) ||
+    ciphertext || tag (16 bytes)``; version and key id are bound as associated data.
+    The legacy layout ``version 1 || nonce || ciphertext || tag`` (no key id) stays
+    readable: every key is tried.
     """
 
-    __slots__ = ("_aead", "_lookup_key")
+    __slots__ = ("_keys",)
 
-    def __init__(self, secret: str) -> None:
-        if not isinstance(secret, str) or not secret:
-            raise ValueError("IdentityVault needs a non-empty secret string")
-        material = secret.encode("utf-8")
-        self._aead = AESGCM(_derive_key(material, _INFO_ENCRYPTION))
-        self._lookup_key = _derive_key(material, _INFO_LOOKUP)
+    def __init__(
+        self, secret: str, *, key_id: int = 1, retired: Sequence[tuple[int, str]] = ()
+    ) -> None:
+        keys = [_Key(key_id, secret), *(_Key(i, s) for i, s in retired)]
+        if len({key.key_id for key in keys}) != len(keys):
+            raise ValueError("personal-data key ids must be unique")
+        self._keys: tuple[_Key, ...] = tuple(keys)
+
+    @classmethod
+    def from_keys(cls, keys: Sequence[tuple[int, str]]) -> IdentityVault:
+        """A vault from (key id, secret) pairs, newest first."""
+        if not keys:
+            raise ValueError("at least one personal-data key is needed")
+        (newest_id, newest_secret), *retired = keys
+        return cls(newest_secret, key_id=newest_id, retired=retired)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} (keys redacted)>"
@@ -245,37 +301,68 @@ class IdentityVault:
     def __reduce__(self) -> NoReturn:
         raise TypeError(f"{type(self).__name__} must not be pickled")
 
+    @property
+    def current_key_id(self) -> int:
+        """The id of the newest key, the one new blobs and hashes use."""
+        return self._keys[0].key_id
+
     def encrypt(self, value: str) -> bytes:
-        """Validate, normalize and encrypt; a fresh random nonce every call."""
+        """Validate, normalize and encrypt with the newest key; a fresh nonce every call."""
         normalized = validate_national_id(value)
-        version = bytes([_BLOB_VERSION])
+        key = self._keys[0]
+        header = bytes([_BLOB_VERSION, key.key_id])
         nonce = os.urandom(_NONCE_SIZE)
-        sealed = self._aead.encrypt(nonce, normalized.encode("ascii"), _AAD_PREFIX + version)
-        return version + nonce + sealed
+        sealed = key.aead.encrypt(nonce, normalized.encode("ascii"), _AAD_PREFIX + header)
+        return header + nonce + sealed
+
+    def key_id_of(self, blob: bytes | bytearray | memoryview) -> int | None:
+        """The key id a blob names; None for the legacy format, which names none."""
+        data = bytes(blob)
+        if data[:1] == bytes([_BLOB_VERSION]) and len(data) > 1:
+            return data[1]
+        return None
 
     def decrypt(self, blob: bytes | bytearray | memoryview) -> str:
         """Return the stored number; raise ``IdentityVaultError`` if it cannot be trusted."""
         if not isinstance(blob, bytes | bytearray | memoryview):
             raise TypeError("encrypted national id must be bytes")
         data = bytes(blob)
-        if len(data) < 1 + _NONCE_SIZE + _TAG_SIZE:
+        if not data:
             raise IdentityVaultError("encrypted national id is truncated")
-        version = data[:1]
-        if version[0] != _BLOB_VERSION:
+        if data[0] == _BLOB_VERSION:
+            header_size = 2
+            candidates = [k for k in self._keys if len(data) > 1 and k.key_id == data[1]]
+        elif data[0] == _LEGACY_VERSION:
+            header_size = 1
+            candidates = list(self._keys)
+        else:
             raise IdentityVaultError("encrypted national id has an unknown format version")
-        nonce = data[1 : 1 + _NONCE_SIZE]
-        try:
-            plain = self._aead.decrypt(nonce, data[1 + _NONCE_SIZE :], _AAD_PREFIX + version)
-        except InvalidTag:
-            raise IdentityVaultError(
-                "encrypted national id failed authentication (tampered or wrong key)"
-            ) from None
-        return plain.decode("ascii")
+        if len(data) < header_size + _NONCE_SIZE + _TAG_SIZE:
+            raise IdentityVaultError("encrypted national id is truncated")
+        if not candidates:
+            raise IdentityVaultError("encrypted national id names a key that is not configured")
+        header = data[:header_size]
+        nonce = data[header_size : header_size + _NONCE_SIZE]
+        sealed = data[header_size + _NONCE_SIZE :]
+        for key in candidates:
+            try:
+                plain = key.aead.decrypt(nonce, sealed, _AAD_PREFIX + header)
+            except InvalidTag:
+                continue
+            return plain.decode("ascii")
+        raise IdentityVaultError(
+            "encrypted national id failed authentication (tampered or wrong key)"
+        )
 
     def lookup_hash(self, value: str) -> str:
-        """Deterministic HMAC-SHA256 (hex) of the normalized, validated number."""
+        """Deterministic HMAC-SHA256 (hex) of the normalized, validated number (newest key)."""
+        return self._keys[0].lookup_hash(validate_national_id(value))
+
+    def lookup_hashes(self, value: str) -> list[str]:
+        """The lookup hash under every configured key, newest first: a row not yet
+        rotated is still found by its old hash."""
         normalized = validate_national_id(value)
-        return hmac.new(self._lookup_key, normalized.encode("ascii"), hashlib.sha256).hexdigest()
+        return [key.lookup_hash(normalized) for key in self._keys]
 
     def masked(self, value: str | bytes | bytearray | memoryview) -> str:
         """Masked display form of a plaintext number or of an encrypted blob."""

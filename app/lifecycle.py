@@ -1,6 +1,6 @@
 """The one request lifecycle every view runs in (as Indico's `RH.process`).
 
-    @bp.get("/exports/<int:job_id>.zip")
+    @bp.get("/exports/<id:job_id>.zip")
     @handles("school_export.download", load=export_job)
     def export_download(job: Job) -> Response: ...
 

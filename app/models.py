@@ -534,7 +534,8 @@ class SyncRun(Base):
 
 
 class LoginAttempt(Base):
-    """Failed sign-ins are counted on the account; this keeps the trail for oversight."""
+    """Every sign-in attempt, kept for oversight, for slowing down an account attacked
+    from many clients, and for telling the owner at the next sign-in."""
 
     __tablename__ = "login_attempt"
 
@@ -542,8 +543,28 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
     realm: Mapped[str] = mapped_column(String(10))  # school | teacher
     succeeded: Mapped[bool] = mapped_column(Boolean)
-    subject: Mapped[str] = mapped_column(String(80))  # "teacher:7" or username; never a raw ID
+    # "teacher:7", "account:3", or "teacher:?<keyed hash>" for an unknown ID; never a raw ID.
+    subject: Mapped[str] = mapped_column(String(80))
     client: Mapped[str] = mapped_column(String(64))
+    locked_pair: Mapped[bool] = mapped_column(Boolean, default=False)  # this failure locked
+
+    __table_args__ = (Index("ix_login_attempt_subject_at", "subject", "at"),)
+
+
+class LoginPair(Base):
+    """Failures of one sign-in subject from one client; only this pair is ever locked."""
+
+    __tablename__ = "login_pair"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    realm: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(80))
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
+
+    __table_args__ = (UniqueConstraint("subject", "client"),)
 
 
 class GeneratedDocument(Base):

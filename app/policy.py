@@ -97,6 +97,10 @@ POLICY: dict[str, frozenset[Role]] = {
     # features to come (school administration, oversight): already decided here
     "account.manage": frozenset({Role.CHIEF, Role.REGION, Role.OPERATOR}),
     "roster.edit": frozenset({Role.CHIEF, Role.ROSTER, Role.OPERATOR}),
+    # lift a sign-in lock of the school's teachers and accounts (/school/locks)
+    "sign_in_lock.release": frozenset({Role.CHIEF, Role.ROSTER}),
+    # keep a signed-in session alive from the idle warning (/session/keepalive)
+    "session.keepalive": SIGNED_IN,
     "extension.grant": frozenset({Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
 }
 
@@ -272,6 +276,8 @@ def in_scope(user: Any, obj: Any) -> bool:
         code = obj.county_code if isinstance(obj, Authority) else obj.code
         if code is None:  # the national authority: nobody's county
             return False
+        if Role.COUNTY in roles and user.authority is not None:
+            return bool(user.authority.county_code == code)  # no query for the common case
         counties = counties_in_scope(user).where(County.code == code)
         return db.session.scalar(counties.with_only_columns(County.code)) is not None
     if Role.TEACHER in roles:

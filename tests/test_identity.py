@@ -25,6 +25,7 @@ from app.identity import (
     make_resident_id,
     mask_national_id,
     normalize_national_id,
+    parse_key_list,
     validate_national_id,
 )
 
@@ -287,8 +288,69 @@ def test_encrypt_decrypt_round_trip(vault: IdentityVault, value: str) -> None:
 
 def test_blob_layout(vault: IdentityVault) -> None:
     blob = vault.encrypt("A123456789")
-    assert blob[0] == 1  # version
-    assert len(blob) == 1 + 12 + 10 + 16  # version, nonce, ciphertext, GCM tag
+    assert blob[0] == 2  # version (1 was the layout without a key id)
+    assert blob[1] == 1  # key id
+    assert len(blob) == 2 + 12 + 10 + 16  # version, key id, nonce, ciphertext, GCM tag
+
+
+def test_new_blob_format_is_pinned(vault: IdentityVault) -> None:
+    key = _hkdf(SECRET, b"national-id-encryption")
+    nonce = bytes(range(12))
+    sealed = AESGCM(key).encrypt(nonce, b"A123456789", b"national-id/v\x02\x01")
+    assert vault.decrypt(b"\x02\x01" + nonce + sealed) == "A123456789"
+
+
+def test_several_keys_decrypt_with_any_encrypt_with_the_newest() -> None:
+    old = IdentityVault("old-secret", key_id=1)
+    old_blob, legacy_hash = old.encrypt("A123456789"), old.lookup_hash("A123456789")
+    rotated = IdentityVault.from_keys([(2, "new-secret"), (1, "old-secret")])
+    assert rotated.current_key_id == 2
+    assert rotated.decrypt(old_blob) == "A123456789"
+    new_blob = rotated.encrypt("A123456789")
+    assert new_blob[:2] == b"\x02\x02"
+    assert rotated.key_id_of(new_blob) == 2
+    assert rotated.key_id_of(old_blob) == 1
+    with pytest.raises(IdentityVaultError):
+        old.decrypt(new_blob)  # the old vault does not know key 2
+    # Lookup: the newest key hashes; the old hash is still among the candidates.
+    assert rotated.lookup_hash("A123456789") != legacy_hash
+    assert rotated.lookup_hashes("A123456789") == [
+        rotated.lookup_hash("A123456789"),
+        legacy_hash,
+    ]
+
+
+def test_key_id_cannot_be_swapped(vault: IdentityVault) -> None:
+    both = IdentityVault.from_keys([(2, SECRET), (1, SECRET)])
+    blob = bytearray(both.encrypt("A123456789"))
+    blob[1] = 1  # same secret under another id: the id is authenticated data
+    with pytest.raises(IdentityVaultError):
+        both.decrypt(bytes(blob))
+
+
+def test_legacy_blob_is_read_by_any_configured_key() -> None:
+    key = _hkdf("old-secret", b"national-id-encryption")
+    nonce = bytes(range(12))
+    legacy = b"\x01" + nonce + AESGCM(key).encrypt(nonce, b"A123456789", b"national-id/v\x01")
+    rotated = IdentityVault.from_keys([(2, "new-secret"), (1, "old-secret")])
+    assert rotated.decrypt(legacy) == "A123456789"
+    assert rotated.key_id_of(legacy) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1:abc", [(1, "abc")]), ("2:new, 1:old:with:colons", [(2, "new"), (1, "old:with:colons")])],
+)
+def test_parse_key_list(text: str, expected: list[tuple[int, str]]) -> None:
+    assert parse_key_list(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "x:abc", "1:", "1:a,1:b", "0:a", "256:a"])
+def test_parse_key_list_rejects_without_echoing_secrets(text: str) -> None:
+    with pytest.raises(ValueError, match="key") as excinfo:
+        IdentityVault.from_keys(parse_key_list(text))
+    for part in ("abc", "a", "b"):
+        assert f":{part}" not in str(excinfo.value)
 
 
 def test_encrypt_normalizes(vault: IdentityVault) -> None:
@@ -305,7 +367,7 @@ def test_ciphertext_is_randomized_and_hides_plaintext(vault: IdentityVault) -> N
     value = "A123456789"
     first, second = vault.encrypt(value), vault.encrypt(value)
     assert first != second
-    assert first[1:13] != second[1:13]  # fresh nonce
+    assert first[2:14] != second[2:14]  # fresh nonce
     for blob in (first, second):
         assert value.encode() not in blob
         assert value.encode("utf-16-le") not in blob

@@ -22,6 +22,10 @@ class AccountLoginForm(FlaskForm):
     )
     password = _password()
 
+    def validate_username(self, field: StringField) -> None:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data or ""):
+            raise ValidationError(_l("帳號含有無法辨識的字元，請重新輸入"))
+
 
 class TeacherLoginForm(FlaskForm):
     national_id = StringField(

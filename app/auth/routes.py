@@ -2,64 +2,91 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
-from app import policy
-from app.auth import bp
+from app import policy, timeutil
+from app.auth import bp, sessions
 from app.auth.forms import AccountLoginForm, TeacherLoginForm
-from app.auth.services import authenticate_account, authenticate_teacher, end_session
+from app.auth.services import (
+    FailureNotice,
+    SignIn,
+    Subject,
+    authenticate_account,
+    authenticate_teacher,
+    end_session,
+    locked_subjects_of_school,
+    unlock,
+)
 from app.extensions import db, limiter
 from app.forms import EmptyForm
-from app.models import BusinessAccount, Teacher
+from app.lifecycle import handles, signed_in_account
+from app.params import local_path
 from app.plans import resume
 
-GENERIC_FAILURE = _l("登入失敗：帳號或密碼不正確，或帳號因連續失敗已暫時鎖定，請稍後再試。")
+GENERIC_FAILURE = _l("登入失敗：帳號或密碼不正確，請確認後再試。")
 
 
 def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    limit: str = current_app.config["LOGIN_RATE_LIMIT"]
+    return limit
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    # Only local paths: never an open redirect.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only a same-origin relative path: never an open redirect."""
+    return local_path(request.args.get("next")) or default
 
 
-def _start_session(subject: BusinessAccount | Teacher) -> None:
+def _start_session(subject: Subject) -> None:
     session.clear()  # no fixation: a fresh session for the signed-in user
     login_user(subject)
+    sessions.start()
+
+
+def _tell_owner(notice: FailureNotice) -> None:
+    text = _("自您上次登入後，有 %(num)d 次登入失敗", num=notice.failures)
+    if notice.locks:
+        text += _("，其中 %(locks)d 次造成連線來源暫時鎖定", locks=notice.locks)
+    text += _("。若不是您本人，請更改密碼並通知學校總負責人。")
+    flash(text, "warning")
+
+
+def _locked_message(result: SignIn) -> str:
+    return _(
+        "登入失敗：帳號或密碼不正確次數過多，此連線來源已鎖定至 %(time)s，"
+        "請於該時間後再試，或請學校總負責人解除鎖定。",
+        time=timeutil.roc_time(result.locked_until),
+    )
 
 
 def _sign_in(
     form: FlaskForm,
     realm: str,
     identity: str,
-    authenticate: Callable[[str, str, str], BusinessAccount | Teacher | None],
+    authenticate: Callable[[str, str, str], SignIn],
 ):
     """The sign-in lifecycle of both realms: validate, authenticate, start the session."""
     failure = None
     if form.validate_on_submit():
-        subject = authenticate(form[identity].data, form.password.data, request.remote_addr or "")
-        db.session.commit()  # the failure count and the attempt are kept either way
-        if subject is not None:
-            _start_session(subject)
+        result = authenticate(form[identity].data, form.password.data, request.remote_addr or "")
+        db.session.commit()  # the pair's count and the attempt are kept either way
+        if result.subject is not None:
+            _start_session(result.subject)
+            if result.notice is not None:
+                _tell_owner(result.notice)
             # Carried plan answers are saved next; a POST-only `next` lands on its page.
-            landing = url_for(policy.landing_endpoint(subject))
+            landing = url_for(policy.landing_endpoint(result.subject))
             return resume.after_sign_in(_safe_next(landing))
-        failure = GENERIC_FAILURE
-    if realm == "teacher":
-        form[identity].data = ""  # the typed national ID is never echoed back into the page
+        failure = _locked_message(result) if result.locked_until else str(GENERIC_FAILURE)
+    # The typed ID stays in its box (the user's own input on their own screen); it never
+    # goes into a URL (the form posts to this path) nor into a log, nor into a cache.
     page = resume.sign_in_page(form, failure, realm) or render_template(
         "auth/login.html", form=form, failure=failure, realm=realm
     )
-    return page, 401 if failure else 200
+    return page, 401 if failure else 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/school/login", methods=["GET", "POST"])
@@ -85,3 +112,29 @@ def logout():
         session.clear()
         flash(_("您已登出。"), "info")
     return redirect(url_for("main.home"), 303)
+
+
+@bp.post("/session/keepalive")
+@handles("session.keepalive")
+def keepalive():
+    """The idle warning's 「繼續使用」: the request itself renews the idle timer."""
+    return {"idle_seconds": sessions.idle_seconds()}
+
+
+@bp.route("/school/locks", methods=["GET", "POST"])
+@handles("sign_in_lock.release")
+def school_locks():
+    """The chief sees the school's teachers and accounts with locked sign-ins, and lifts them."""
+    account = signed_in_account()
+    if account.school_id is None:
+        abort(404)
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if not unlock(account.school_id, request.form.get("subject", "")):
+            abort(404)
+        flash(_("已解除鎖定。"), "ok")
+        return redirect(url_for("auth.school_locks"), 303)
+    locked = locked_subjects_of_school(account.school_id)
+    return render_template("auth/locks.html", form=form, locked=locked)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, session, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -10,6 +10,7 @@ from app.extensions import db
 from app.lifecycle import handles
 from app.main import bp
 from app.models import Cycle, PlanKind
+from app.params import referrer_path
 
 LANGUAGES = {"zh": "zh_Hant_TW", "en": "en"}
 
@@ -33,7 +34,7 @@ def home():
     return render_template("main/home.html", cycle=cycle, schedule=schedule)
 
 
-@bp.get("/cycles/<int:year>")
+@bp.get("/cycles/<year:year>")
 @handles("public.view")
 def cycle_schedule(year: int):
     cycle = cycle_by_year(year)
@@ -58,7 +59,5 @@ def choose_language(code: str):
     if code not in LANGUAGES:
         abort(404)
     session["lang"] = LANGUAGES[code]
-    target = request.referrer or url_for("main.home")
-    if not target.startswith(request.host_url):
-        target = url_for("main.home")
-    return redirect(target, 303)
+    # Back to the page the link was on, only when the Referer names this very origin.
+    return redirect(referrer_path() or url_for("main.home"), 303)

@@ -6,17 +6,18 @@ teacher's, the school's, oversight's, the manuals) serve them with these two hel
 
 from __future__ import annotations
 
-from flask import Response, abort, make_response, render_template, request
+from flask import Response, abort, make_response, render_template
 
 from app.cycles.windows import current_cycle, cycle_by_year
 from app.models import Cycle
+from app.params import query_int
 from app.reports import cache, jobs
 from app.reports.documents import Document
 
 
 def requested_cycle() -> Cycle:
     """The cycle asked for with ?year=, else the current one; 404 if there is none."""
-    year = request.args.get("year", type=int)
+    year = query_int("year")
     cycle = cycle_by_year(year) if year is not None else current_cycle()
     if cycle is None:
         abort(404)

@@ -67,10 +67,13 @@ def school_plan_of_cycle(account: BusinessAccount) -> SchoolPlan | None:
     )
 
 
-def export_job(_account: BusinessAccount, job_id: int) -> Job | None:
-    """An export job by id; whose school it is, the policy decides (403 for another's)."""
+def export_job(account: BusinessAccount, job_id: int) -> Job | None:
+    """An export job by id, read through the account's scope: another school's job is
+    missing (404) exactly as one that does not exist, so nothing tells it exists."""
     job = db.session.get(Job, job_id)
-    return job if job is not None and job.kind == exports.EXPORT_KIND else None
+    if job is None or job.kind != exports.EXPORT_KIND or not policy.in_scope(account, job):
+        return None
+    return job
 
 
 # ---- views -------------------------------------------------------------------------------
@@ -171,7 +174,7 @@ def exports_page(school: School) -> BaseResponse:
     )
 
 
-@bp.get("/exports/<int:job_id>.zip")
+@bp.get("/exports/<id:job_id>.zip")
 @handles("school_export.download", load=export_job)
 def export_download(job: Job, job_id: int) -> Response:
     path = exports.export_path(job)

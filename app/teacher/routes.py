@@ -12,6 +12,7 @@ from app.cycles.windows import current_cycle
 from app.i18n import questionnaire_lang
 from app.lifecycle import handles, signed_in_teacher
 from app.models import Teacher
+from app.params import query_int
 from app.plans import services
 from app.plans.services import PlanContext
 from app.plans.views import handle_autosave, handle_post, handle_reopen, render_plan
@@ -149,7 +150,7 @@ def reopen_plan(ctx: PlanContext) -> Response:
 def plan_pdf() -> Response:
     # The document is built from the signed-in teacher's own id: in scope by construction.
     teacher = signed_in_teacher()
-    document = documents.teacher_plan_download(teacher.id, request.args.get("year", type=int))
+    document = documents.teacher_plan_download(teacher.id, query_int("year"))
     if document is None:
         abort(404)
     return serve(document)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -57,20 +57,6 @@ EXTRA_FIELDS = st.dictionaries(
     st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30)),
     max_size=3,
 )
-
-
-def _has_crlf(value: str | None) -> bool:
-    return value is not None and ("\r" in value or "\n" in value)
-
-
-def _year_out_of_int32(raw: str | None) -> bool:
-    """A ?year= that Flask reads as an integer the database column cannot hold."""
-    if raw is None:
-        return False
-    try:
-        return abs(int(raw)) > INT32_MAX
-    except ValueError:
-        return False
 
 
 def _assert_sign_in_answer(response) -> None:
@@ -122,10 +108,6 @@ def test_school_sign_in_survives_hostile_input(app, factory, clock):
     def run(valid, username, password, next_target, extra):
         if valid:  # half the posts sign in, so that hostile `next` values are followed
             username, password = "planner01", PASSWORD
-        # issue 9 finding, fixed on the harden branch: NUL in the username is a 500 on PostgreSQL.
-        assume("\x00" not in username)
-        # issue 9 finding, fixed on the harden branch: CR/LF in next is a 500 after sign-in.
-        assume(not _has_crlf(next_target))
         clock.set(clock() + timedelta(hours=1))  # any lock from earlier examples has lapsed
         data = {**extra, "username": username, "password": password}
         response = _post_sign_in(app, "/school/login", data, next_target)
@@ -163,8 +145,6 @@ def test_teacher_sign_in_survives_hostile_input(app, factory, clock):
     def run(valid, national_id, password, next_target, extra):
         if valid:  # half the posts sign in, so that hostile `next` values are followed
             national_id, password = plain, PASSWORD
-        # issue 9 finding, fixed on the harden branch: CR/LF in next is a 500 after sign-in.
-        assume(not _has_crlf(next_target))
         clock.set(clock() + timedelta(hours=1))  # any lock from earlier examples has lapsed
         data = {**extra, "national_id": national_id, "password": password}
         response = _post_sign_in(app, "/teacher/login", data, next_target)
@@ -181,7 +161,7 @@ def test_teacher_sign_in_survives_hostile_input(app, factory, clock):
 def _autosave_fuzz(client, plan_model, base_form, url):
     definition = db.session.scalar(select(plan_model)).questionnaire.definition
     names = field_names(definition)
-    outcomes = {"ok": 0, "error": 0}
+    outcomes = {"ok": 0, "warning": 0, "error": 0}
 
     @FUZZ
     @given(extra=form_values(names), keep_version=st.booleans())
@@ -206,6 +186,11 @@ def _autosave_fuzz(client, plan_model, base_form, url):
         if kind == "ok":
             assert after[0] == before[0] + 1
             assert f'name="version" value="{after[0]}"' in body
+        elif kind == "warning":
+            # Stored as typed with its problems beside their fields, or a stale version
+            # merged field by field: the page carries the version now stored.
+            assert after[0] in (before[0], before[0] + 1)
+            assert f'name="version" value="{after[0]}"' in body
         else:
             assert kind == "error"
             assert after == before  # a refused autosave stored nothing
@@ -213,7 +198,8 @@ def _autosave_fuzz(client, plan_model, base_form, url):
         outcomes[kind] += 1
 
     run()
-    assert all(outcomes.values()), outcomes
+    # Clean saves and saves with problems are both reached (a refusal needs a closed window).
+    assert outcomes["ok"] and outcomes["warning"], outcomes
 
 
 def test_teacher_autosave_survives_hostile_input(client, factory, clock):
@@ -275,8 +261,6 @@ def test_export_form_survives_hostile_input(make_app, factory, clock):
     @FUZZ
     @given(year=years, csrf=tokens, extra=EXTRA_FIELDS, method=st.sampled_from(["post", "get"]))
     def run(year, csrf, extra, method):
-        # issue 9 finding, fixed on the harden branch: ?year= beyond 32 bits is a 500.
-        assume(not _year_out_of_int32(year))
         url = "/school/exports" if year is None else f"/school/exports?{urlencode({'year': year})}"
         data = {k: v for k, v in extra.items() if k != "csrf_token"}
         if csrf is not None:

@@ -98,6 +98,20 @@ POLICY: dict[str, frozenset[Role]] = {
     "account.manage": frozenset({Role.CHIEF, Role.REGION, Role.OPERATOR}),
     "roster.edit": frozenset({Role.CHIEF, Role.ROSTER, Role.OPERATOR}),
     "extension.grant": frozenset({Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
+    # school administration: anyone may apply for a business account (/school/apply)
+    "account.apply": EVERYONE,
+    # the chief's list of the school's accounts; the region's list of its schools' chiefs
+    "school_accounts.list": frozenset({Role.CHIEF}),
+    "chief_accounts.overview": frozenset({Role.REGION}),
+    # a business account's own contact data (職稱, e-mail, phone)
+    "account.own_contact": SCHOOL_STAFF,
+    # 研習課程: the school's courses (list) and registering / moving one on
+    "course.view": SCHOOL_STAFF,
+    "course.manage": frozenset({Role.CHIEF, Role.COURSES}),
+    # the audit trail: a school's (chief), a region's chief changes, everything (operator)
+    "audit.school": frozenset({Role.CHIEF}),
+    "audit.region": frozenset({Role.REGION}),
+    "audit.all": frozenset({Role.OPERATOR}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

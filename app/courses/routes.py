@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, render_template, request, url_for
+from flask import Response, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app import htmx, policy
@@ -51,7 +51,8 @@ def register(school: School) -> Any:
     if request.method == "POST" and form.validate_on_submit():
         # The validators require all three; a missing one never gets here.
         starts_on, ends_on, hours = form.starts_on.data, form.ends_on.data, form.hours.data
-        assert starts_on is not None and ends_on is not None and hours is not None
+        if starts_on is None or ends_on is None or hours is None:
+            abort(400)
         try:
             services.register_course(
                 signed_in_account(),

@@ -98,8 +98,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "account.manage": frozenset({Role.CHIEF, Role.REGION, Role.OPERATOR}),
     "roster.edit": frozenset({Role.CHIEF, Role.ROSTER, Role.OPERATOR}),
     "extension.grant": frozenset({Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
-    # school administration: anyone may apply for a business account (/school/apply)
-    "account.apply": EVERYONE,
+    # school administration (applying for an account, /school/apply, is public.view)
     # the chief's list of the school's accounts; the region's list of its schools' chiefs
     "school_accounts.list": frozenset({Role.CHIEF}),
     "chief_accounts.overview": frozenset({Role.REGION}),

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     PasswordField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -18,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.accounts import services
 from app.models import ACCOUNT_TYPE_LABELS, AccountType
 
-TYPE_CHOICES = [(t.value, ACCOUNT_TYPE_LABELS[t]) for t in services.TYPE_ORDER]
+TYPE_CHOICES = [SelectChoice(t.value, ACCOUNT_TYPE_LABELS[t]) for t in services.TYPE_ORDER]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -28,7 +29,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
     def pre_validate(self, form: Any) -> None:
-        values = {str(value) for value, _label in TYPE_CHOICES}
+        values = {choice.value for choice in TYPE_CHOICES}
         for item in self.data or []:
             if item not in values:
                 raise ValidationError(_l("帳號類別不正確，請從清單中選擇。"))

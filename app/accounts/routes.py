@@ -58,7 +58,7 @@ def own_school(account: BusinessAccount) -> School | None:
     return db.session.scalar(policy.schools_in_scope(account).where(School.id == account.school_id))
 
 
-def account_in_scope(user: Any, account_id: int) -> BusinessAccount | None:
+def account_in_scope(user: Any, account_id: int, **_rest: Any) -> BusinessAccount | None:
     """A school account of a school in the user's scope; any other id does not exist."""
     return db.session.scalar(
         services.accounts_in_scope(user).where(BusinessAccount.id == account_id)
@@ -111,7 +111,7 @@ def _resolve_school(form: ApplicationForm) -> tuple[School | None, list[School],
 
 
 @bp.route("/school/apply", methods=["GET", "POST"])
-@handles("account.apply")
+@handles("public.view")
 def apply() -> Any:
     form = ApplicationForm()
     school: School | None = None
@@ -175,7 +175,7 @@ def _apply_page(
 
 
 @bp.get("/school/apply/schools")
-@handles("account.apply")
+@handles("public.view")
 def school_suggestions() -> Response:
     text = (request.args.get("school_query") or "")[:60]
     return htmx.render(

@@ -28,7 +28,7 @@ from app.models import (
     Region,
     School,
 )
-from tests.conftest import PASSWORD, login_account
+from tests.conftest import login_account
 
 CHIEF, ROSTER, PLANNING, COURSES = (
     AccountType.CHIEF,
@@ -333,7 +333,8 @@ def test_apply_page_and_a_good_application(client, setting):
     assert answer.status_code == 200, body
     assert "高雄市立甲國小的總負責人" in body
     account = services.find_by_username("hua-lin")
-    assert account is not None and account.status == AccountStatus.APPLIED
+    assert account is not None
+    assert account.status == AccountStatus.APPLIED
 
 
 def test_a_chief_application_names_the_regional_centre(client, setting):
@@ -384,7 +385,8 @@ def test_school_search_without_javascript_and_with_htmx(client, setting):
     answer = client.post("/school/apply", data=data)
     body = answer.get_data(as_text=True)
     assert answer.status_code == 200
-    assert "高雄市立甲國小" in body and "高雄市立乙國小" in body
+    assert "高雄市立甲國小" in body
+    assert "高雄市立乙國小" in body
     assert 'value="林小華"' in body  # nothing typed is lost
     # Typing a unique code picks the school without a choice.
     answer = client.post("/school/apply", data=_form(None, school_query=setting.school.code))
@@ -397,9 +399,11 @@ def test_school_search_without_javascript_and_with_htmx(client, setting):
         "/school/apply/schools?school_query=乙", headers={"HX-Request": "true"}
     ).get_data(as_text=True)
     assert "<html" not in partial
-    assert "高雄市立乙國小" in partial and "高雄市立甲國小" not in partial
+    assert "高雄市立乙國小" in partial
+    assert "高雄市立甲國小" not in partial
     page = client.get("/school/apply/schools?school_query=%25").get_data(as_text=True)
-    assert "<html" in page and "找不到符合的學校" in page  # a wildcard is only a character
+    assert "<html" in page
+    assert "找不到符合的學校" in page
 
 
 # ---- routes: the chief's list and the changes ----------------------------------------------

@@ -22,7 +22,12 @@ def own_school(account: BusinessAccount) -> School | None:
 
 
 def _render(
-    query: Select[AuditEntry], title: str, endpoint: str, *, school_filter: bool
+    query: Select[AuditEntry],
+    title: str,
+    endpoint: str,
+    *,
+    school_filter: bool,
+    actions: list[str] | None = None,
 ) -> Response:
     wanted = services.read_filter(request.args)
     if not school_filter:
@@ -39,7 +44,7 @@ def _render(
         listing=page,
         actors=services.actor_names(entries),
         schools=services.school_names(entries),
-        actions=sorted(services.ACTION_LABELS),
+        actions=actions if actions is not None else sorted(services.ACTION_LABELS),
         action_label=services.action_label,
         describe=services.describe,
     )
@@ -58,8 +63,13 @@ def school_audit(school: School) -> Response:
 @handles("audit.region")
 def region_audit() -> Response:
     entries = services.region_entries(signed_in_account())
+    chief_actions = sorted(a for a in services.ACTION_LABELS if a.startswith("chief."))
     return _render(
-        entries, _("轄區總負責人帳號異動紀錄"), "audit_log.region_audit", school_filter=True
+        entries,
+        _("轄區總負責人帳號異動紀錄"),
+        "audit_log.region_audit",
+        school_filter=True,
+        actions=chief_actions,
     )
 
 

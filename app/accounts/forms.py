@@ -2,41 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    Field,
     PasswordField,
-    SelectChoice,
-    SelectMultipleField,
     StringField,
     SubmitField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.accounts import services
 from app.models import ACCOUNT_TYPE_LABELS, AccountType
 
-TYPE_CHOICES = [SelectChoice(t.value, ACCOUNT_TYPE_LABELS[t]) for t in services.TYPE_ORDER]
+TYPE_CHOICES = [(t.value, ACCOUNT_TYPE_LABELS[t]) for t in services.TYPE_ORDER]
 
 
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes; a forged value is refused beside the field."""
+class Checkbox(NamedTuple):
+    value: str
+    label: str
+    selected: bool
 
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
+
+class CheckboxesField(Field):
+    """Several choices as checkboxes (rendered by the `checkboxes` macro); a forged value
+    is refused beside the field."""
+
+    def __init__(self, label: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.choices = choices
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = [str(value) for value in valuelist]
+
+    def iter_choices(self) -> list[Checkbox]:
+        chosen = set(self.data or [])
+        return [Checkbox(value, label, value in chosen) for value, label in self.choices]
 
     def pre_validate(self, form: Any) -> None:
-        values = {choice.value for choice in TYPE_CHOICES}
+        values = {value for value, _label in self.choices}
         for item in self.data or []:
             if item not in values:
                 raise ValidationError(_l("帳號類別不正確，請從清單中選擇。"))
 
 
 def _types_field() -> CheckboxesField:
-    return CheckboxesField(_l("帳號類別"), choices=TYPE_CHOICES, validate_choice=False)
+    return CheckboxesField(_l("帳號類別"), choices=TYPE_CHOICES)
 
 
 def chosen_types(field: CheckboxesField) -> set[AccountType]:

@@ -550,3 +550,20 @@ def test_the_region_activates_a_chief_and_returns_to_the_school(client, setting)
     assert applied.status == AccountStatus.ACTIVE
     login_account(client, setting.far_region)
     assert client.post(f"/school/accounts/{applied.id}/disable").status_code == 404
+
+
+def test_changes_are_announced_only_once_committed(client, setting):
+    heard: list[tuple[Any, dict[str, Any]]] = []
+
+    def listen(sender: Any, **data: Any) -> None:
+        heard.append((sender, data))
+
+    events.account_changed.connect(listen)
+    try:
+        login_account(client, setting.chief)
+        client.post(f"/school/accounts/{setting.chief.id}/disable")  # refused: nothing heard
+        assert heard == []
+        client.post(f"/school/accounts/{setting.planner.id}/disable")
+    finally:
+        events.account_changed.disconnect(listen)
+    assert heard == [(setting.planner.id, {"change": "disabled"})]

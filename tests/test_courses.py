@@ -167,3 +167,14 @@ def test_a_foreign_course_id_does_not_exist(client, factory, registrar, school):
     login_account(client, registrar)
     assert client.post(f"/school/courses/{foreign.id}/advance").status_code == 404
     assert client.post("/school/courses/999999/advance").status_code == 404
+
+
+def test_a_forged_status_never_moves_a_course_past_its_step(client, registrar, school):
+    course = _register(registrar, school)
+    db.session.commit()
+    login_account(client, registrar)
+    for forged in ("list_confirmed", "deleted"):
+        answer = client.post(f"/school/courses/{course.id}/advance", data={"status": forged})
+        assert answer.status_code == 409
+        db.session.refresh(course)
+        assert course.status == CourseStatus.EDITING  # never a jump, never a made-up status

@@ -82,6 +82,8 @@ def advance(course: Course, course_id: int) -> Any:
     try:
         if not form.validate_on_submit():
             raise services.CourseRefused(_("表單已過期，請重新整理頁面後再試。"))
+        if form.status.data and expected is None:  # a forged status: not one of ours
+            raise services.CourseRefused(_("這門課程的狀態已在別處變更，請重新整理頁面。"))
         services.advance(signed_in_account(), course, expected)
     except services.CourseRefused as refusal:
         return render_error(409, detail=refusal.message)

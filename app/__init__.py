@@ -104,8 +104,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # 5. Features: each blueprint owns its URL space. Every view runs in the request
     #    lifecycle (app/lifecycle.py) under an action of the policy table (app/policy.py).
+    from app.accounts import bp as accounts_bp
+    from app.audit_log import bp as audit_log_bp
     from app.auth import bp as auth_bp
     from app.authority import bp as authority_bp
+    from app.courses import bp as courses_bp
     from app.main import bp as main_bp
     from app.operator import bp as operator_bp
     from app.oversight import bp as oversight_bp
@@ -125,6 +128,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(reports_bp, url_prefix="/manuals")  # and subscribes to events
     app.register_blueprint(plans_bp)  # /plans/token, /plans/signed-in
+    app.register_blueprint(accounts_bp)  # /school/apply, /school/accounts…, /region/schools…
+    app.register_blueprint(courses_bp, url_prefix="/school/courses")
+    app.register_blueprint(audit_log_bp)  # /school/audit, /region/audit, /operator/audit
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

@@ -37,6 +37,7 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     actor: object | None = None,
+    school_id: int | None = None,
 ) -> None:
     """Write an audit entry in the current transaction (the caller commits)."""
     # A plain INSERT, not the ORM unit of work: an entry is never read back in the request.
@@ -47,6 +48,7 @@ def record(
             action=action,
             object_type=obj_type,
             object_id=str(obj_id),
+            school_id=school_id,
             before=before,
             after=after,
         )

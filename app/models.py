@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -285,6 +286,7 @@ class BusinessAccount(LoginSubject, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(50))
+    job_title: Mapped[str | None] = mapped_column(String(40))  # 職稱, as the holder gives it
     email: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(30))
     kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"))
@@ -337,6 +339,9 @@ class Course(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     registered_by_id: Mapped[int] = mapped_column(ForeignKey("business_account.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    hours: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[CourseStatus] = mapped_column(
         _enum(CourseStatus, "course_status"), default=CourseStatus.EDITING
     )
@@ -512,6 +517,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(40))
+    # The school the change concerns (None: none in particular), for the audit views' filter.
+    school_id: Mapped[int | None] = mapped_column(Integer, index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

@@ -102,6 +102,19 @@ POLICY: dict[str, frozenset[Role]] = {
     # keep a signed-in session alive from the idle warning (/session/keepalive)
     "session.keepalive": SIGNED_IN,
     "extension.grant": frozenset({Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
+    # school administration (applying for an account, /school/apply, is public.view)
+    # the chief's list of the school's accounts; the region's list of its schools' chiefs
+    "school_accounts.list": frozenset({Role.CHIEF}),
+    "chief_accounts.overview": frozenset({Role.REGION}),
+    # a business account's own contact data (職稱, e-mail, phone)
+    "account.own_contact": SCHOOL_STAFF,
+    # 研習課程: the school's courses (list) and registering / moving one on
+    "course.view": SCHOOL_STAFF,
+    "course.manage": frozenset({Role.CHIEF, Role.COURSES}),
+    # the audit trail: a school's (chief), a region's chief changes, everything (operator)
+    "audit.school": frozenset({Role.CHIEF}),
+    "audit.region": frozenset({Role.REGION}),
+    "audit.all": frozenset({Role.OPERATOR}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

@@ -199,7 +199,8 @@ def _autosave_fuzz(client, plan_model, base_form, url):
 
     run()
     # Clean saves and saves with problems are both reached (a refusal needs a closed window).
-    assert outcomes["ok"] and outcomes["warning"], outcomes
+    assert outcomes["ok"], outcomes
+    assert outcomes["warning"], outcomes
 
 
 def test_teacher_autosave_survives_hostile_input(client, factory, clock):

@@ -23,6 +23,7 @@ from app.models import (
     AuthorityKind,
     BusinessAccount,
     County,
+    Course,
     Job,
     PlanKind,
     Questionnaire,
@@ -60,6 +61,7 @@ class World:
     users: dict[str, Any] = field(default_factory=dict)
     job: Job | None = None
     other_job: Job | None = None
+    course: Course | None = None
 
 
 def build_world(factory) -> World:
@@ -98,6 +100,10 @@ def build_world(factory) -> World:
     }
     world.job = _export_job(school)
     world.other_job = _export_job(other)
+    world.course = Course(
+        school_id=school.id, registered_by_id=world.users["chief"].id, title="閱讀教學研習"
+    )
+    db.session.add(world.course)
     db.session.commit()
     return world
 
@@ -390,6 +396,20 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "operator.home": ("GET", "/operator/", "operator.home"),
     "auth.keepalive": ("POST", "/session/keepalive", "session.keepalive"),
     "auth.school_locks": ("GET", "/school/locks", "sign_in_lock.release"),
+    "accounts.apply": ("GET", "/school/apply", "public.view"),
+    "accounts.school_suggestions": ("GET", "/school/apply/schools?school_query=甲", "public.view"),
+    "accounts.school_accounts": ("GET", "/school/accounts", "school_accounts.list"),
+    "accounts.change_status": ("GET", "/school/accounts/{account}/disable", "account.manage"),
+    "accounts.change_types": ("GET", "/school/accounts/{account}/types", "account.manage"),
+    "accounts.own_contact": ("GET", "/school/account", "account.own_contact"),
+    "accounts.region_schools": ("GET", "/region/schools", "chief_accounts.overview"),
+    "accounts.region_school": ("GET", "/region/schools/{school}", "chief_accounts.overview"),
+    "courses.index": ("GET", "/school/courses/", "course.view"),
+    "courses.register": ("GET", "/school/courses/new", "course.manage"),
+    "courses.advance": ("POST", "/school/courses/{course}/advance", "course.manage"),
+    "audit_log.school_audit": ("GET", "/school/audit", "audit.school"),
+    "audit_log.region_audit": ("GET", "/region/audit", "audit.region"),
+    "audit_log.operator_audit": ("GET", "/operator/audit", "audit.all"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -402,6 +422,14 @@ OBJECTS = {
     "school.plan_pdf": lambda w, user: _own_school(user),
     "school.export_download": lambda w, user: w.job,
     "oversight.county_pdf": lambda w, user: _own_county(user),
+    "accounts.school_accounts": lambda w, user: _own_school(user),
+    "accounts.change_status": lambda w, user: w.users["planning"],
+    "accounts.change_types": lambda w, user: w.users["planning"],
+    "accounts.region_school": lambda w, user: w.school,
+    "courses.index": lambda w, user: _own_school(user),
+    "courses.register": lambda w, user: _own_school(user),
+    "courses.advance": lambda w, user: w.course,
+    "audit_log.school_audit": lambda w, user: _own_school(user),
 }
 
 
@@ -471,7 +499,12 @@ def test_route_role_matrix(app, client, world, monkeypatch, who):
         login_account(client, user)
     wrong = []
     for endpoint, (method, path, action) in ROUTES.items():
-        url = path.format(job=world.job.id)
+        url = path.format(
+            job=world.job.id,
+            account=world.users["planning"].id,
+            school=world.school.id,
+            course=world.course.id,
+        )
         response = client.open(url, method=method, data={"version": "0"})
         expected = _expected(world, who, endpoint, action)
         got = _outcome(response)

@@ -21,6 +21,8 @@ from app.models import (
     AuthorityKind,
     BusinessAccount,
     County,
+    Course,
+    CourseStatus,
     Region,
     RosterSource,
     School,
@@ -237,6 +239,76 @@ def seed_teachers(
     return sample_ids
 
 
+# The demo primary school's school-administration accounts and courses.
+ADMIN_SCHOOL = "523601"
+DEMO_COURSES = [
+    ("113學年度閱讀素養教學研習", CourseStatus.LIST_CONFIRMED, (2024, 10, 16), 3),
+    ("數位學習融入課堂工作坊", CourseStatus.ENROLLING, (2025, 3, 12), 6),
+    ("校園安全與危機處理研習", CourseStatus.EDITING, (2025, 4, 9), 2),
+]
+
+
+def seed_school_administration(report: SeedReport, password_hash: str) -> None:
+    """At the demo primary school: a roster and a courses account, a pending application
+    (it cannot sign in until the chief activates it), and a few courses."""
+    from datetime import date
+
+    school = _one(School, code=ADMIN_SCHOOL)
+    where = {"school_id": school.id}
+    _account(
+        report,
+        password_hash,
+        f"roster{ADMIN_SCHOOL}",
+        f"{school.name[:6]}教師資料承辦",
+        AccountKind.SCHOOL,
+        (AccountType.ROSTER,),
+        **where,
+    )
+    _account(
+        report,
+        password_hash,
+        f"course{ADMIN_SCHOOL}",
+        f"{school.name[:6]}研習承辦",
+        AccountKind.SCHOOL,
+        (AccountType.COURSES,),
+        **where,
+    )
+    if _one(BusinessAccount, username=f"apply{ADMIN_SCHOOL}") is None:
+        pending = BusinessAccount(
+            username=f"apply{ADMIN_SCHOOL}",
+            name="林申請",
+            job_title="教學組長",
+            kind=AccountKind.SCHOOL,
+            status=AccountStatus.APPLIED,
+            password_hash=password_hash,
+            email=f"apply{ADMIN_SCHOOL}@demo.invalid",
+            phone="07-1234567",
+            school_id=school.id,
+        )
+        pending.grants = [AccountGrant(type=AccountType.PLANNING)]
+        db.session.add(pending)
+        report.count("business accounts")
+    db.session.flush()
+    registrar = _one(BusinessAccount, username=f"course{ADMIN_SCHOOL}")
+    for title, status, (year, month, day), hours in DEMO_COURSES:
+        if _one(Course, school_id=school.id, title=title) is not None:
+            continue
+        held_on = date(year, month, day)
+        db.session.add(
+            Course(
+                school_id=school.id,
+                registered_by_id=registrar.id,
+                title=title,
+                starts_on=held_on,
+                ends_on=held_on,
+                hours=hours,
+                status=status,
+            )
+        )
+        report.count("courses")
+    db.session.flush()
+
+
 def seed(today=None) -> SeedReport:
     """Create (or complete) the whole demo data set; safe to run again."""
     from app.cycles.services import import_cycle, take_snapshot
@@ -275,6 +347,7 @@ def seed(today=None) -> SeedReport:
     )
     _account(report, password_hash, "operator", "系統管理者", AccountKind.OPERATOR)
     db.session.flush()
+    seed_school_administration(report, password_hash)
 
     for name in ("113.yaml", "demo.yaml"):
         path = ROOT / "data" / "cycles" / name
@@ -291,7 +364,15 @@ def seed(today=None) -> SeedReport:
         school = _one(School, code=code)
         report.logins.append((f"進修規劃承辦（{school.name}）", f"plan{code}", "/school/"))
         report.logins.append((f"總負責人（{school.name}）", f"chief{code}", "/school/"))
+    school = _one(School, code=ADMIN_SCHOOL)
     report.logins += [
+        (f"教師資料承辦（{school.name}）", f"roster{ADMIN_SCHOOL}", "/school/"),
+        (f"研習課程承辦（{school.name}）", f"course{ADMIN_SCHOOL}", "/school/"),
+        (
+            f"待啟用的申請（{school.name}，總負責人啟用後才能登入）",
+            f"apply{ADMIN_SCHOOL}",
+            "/school/",
+        ),
         ("南區區管中心", "region-south", "/school/"),
         ("高雄市政府教育局", "edu-kaohsiung", "/school/"),
         ("國教署", "k12ea", "/school/"),

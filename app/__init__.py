@@ -99,8 +99,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.main import bp as main_bp
     from app.operator import bp as operator_bp
     from app.oversight import bp as oversight_bp
+    from app.profile import bp as profile_bp
     from app.region import bp as region_bp
     from app.reports import bp as reports_bp
+    from app.roster_admin import bp as roster_admin_bp
     from app.school import bp as school_bp
     from app.teacher import bp as teacher_bp
 
@@ -113,6 +115,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(reports_bp, url_prefix="/manuals")  # and subscribes to events
+    app.register_blueprint(roster_admin_bp, url_prefix="/school/roster")
+    app.register_blueprint(profile_bp)  # /account/…, /password/…; mails application notices
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

@@ -386,6 +386,15 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "region.home": ("GET", "/region/", "region.home"),
     "authority.home": ("GET", "/authority/", "authority.home"),
     "operator.home": ("GET", "/operator/", "operator.home"),
+    "roster_admin.roster": ("GET", "/school/roster", "roster.edit"),
+    "roster_admin.register": ("GET", "/school/roster/register", "roster.edit"),
+    "roster_admin.edit": ("GET", "/school/roster/{teacher}/edit", "roster.edit"),
+    "roster_admin.end": ("GET", "/school/roster/{teacher}/end", "roster.edit"),
+    "roster_admin.reset_link": ("POST", "/school/roster/{teacher}/reset-link", "roster.edit"),
+    "profile.password": ("GET", "/account/password", "profile.edit"),
+    "profile.contact": ("GET", "/account/contact", "profile.edit"),
+    "profile.forgot": ("GET", "/password/forgot", "public.view"),
+    "profile.use_link": ("GET", "/password/link/no-such-token", "public.view"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -398,6 +407,11 @@ OBJECTS = {
     "school.plan_pdf": lambda w, user: _own_school(user),
     "school.export_download": lambda w, user: w.job,
     "oversight.county_pdf": lambda w, user: _own_county(user),
+    "roster_admin.roster": lambda w, user: _own_school(user),
+    "roster_admin.register": lambda w, user: _own_school(user),
+    "roster_admin.edit": lambda w, user: _own_school(user),
+    "roster_admin.end": lambda w, user: _own_school(user),
+    "roster_admin.reset_link": lambda w, user: _own_school(user),
 }
 
 
@@ -462,7 +476,7 @@ def test_route_role_matrix(app, client, world, monkeypatch, who):
         login_account(client, user)
     wrong = []
     for endpoint, (method, path, action) in ROUTES.items():
-        url = path.format(job=world.job.id)
+        url = path.format(job=world.job.id, teacher=world.users["teacher"].id)
         response = client.open(url, method=method, data={"version": "0"})
         expected = _expected(world, who, endpoint, action)
         got = _outcome(response)

@@ -1,0 +1,161 @@
+"""Forms of roster maintenance: every message in zh-TW beside its field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app import timeutil
+from app.identity import NationalIdError, validate_national_id
+from app.models import EndReason
+from app.roster_admin.options import (
+    LEARNING_AREAS,
+    OTHER_TITLE,
+    SUBJECTS_MAX,
+    TITLE_MAX,
+    TITLES,
+    subjects_text,
+)
+
+PHONE = re.compile(r"^[0-9+()#\- ]{6,30}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+END_REASON_LABELS = {
+    EndReason.LEFT: _l("離職"),
+    EndReason.TRANSFERRED: _l("轉校"),
+    EndReason.RETIRED: _l("退休"),
+}
+LATEST_DAYS_AHEAD = 366  # a date further than a year ahead is a typing mistake
+
+
+def today() -> date:
+    return timeutil.to_taipei(timeutil.now()).date()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def check_phone(_form: FlaskForm, field: StringField) -> None:
+    if field.data and not PHONE.match(field.data):
+        raise ValidationError(_l("電話只可包含數字、空白與 + - ( ) #，6 至 30 字。"))
+
+
+def check_email(_form: FlaskForm, field: StringField) -> None:
+    if field.data and not EMAIL.match(field.data):
+        raise ValidationError(_l("電子郵件格式不正確，例如 name@school.edu.tw"))
+
+
+def _date_in_range(field: DateField) -> None:
+    if field.data is None:
+        return
+    if field.data > today() + timedelta(days=LATEST_DAYS_AHEAD):
+        raise ValidationError(_l("日期不可超過一年後，請確認是否輸入錯誤。"))
+    if field.data < date(1950, 1, 1):
+        raise ValidationError(_l("日期不正確，請確認是否輸入錯誤。"))
+
+
+class AssignmentFields(FlaskForm):
+    """Title (職稱, from a list with "other") and actual teaching subjects (學習領域)."""
+
+    title = SelectField(
+        _l("職稱"),
+        choices=[SelectChoice(t, t) for t in TITLES]
+        + [SelectChoice(OTHER_TITLE, _l("其他（請填寫）"))],
+        validators=[DataRequired(_l("請選擇職稱"))],
+        default="教師",
+    )
+    title_other = StringField(
+        _l("其他職稱"),
+        validators=[Optional(), Length(max=TITLE_MAX, message=_l("職稱最多 30 字"))],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    subjects = MultiCheckboxField(
+        _l("實際授課領域"), choices=[SelectChoice(code, label) for code, label in LEARNING_AREAS]
+    )
+
+    def validate_title_other(self, field: StringField) -> None:
+        if self.title.data == OTHER_TITLE and not field.data:
+            raise ValidationError(_l("選擇「其他」時請填寫職稱。"))
+
+    def validate_subjects(self, field: MultiCheckboxField) -> None:
+        if len(subjects_text(field.data or [])) > SUBJECTS_MAX:
+            raise ValidationError(_l("授課領域合計最多 120 字，請減少勾選。"))
+
+    def chosen_title(self) -> str:
+        return self.title_other.data if self.title.data == OTHER_TITLE else self.title.data
+
+    def chosen_subjects(self) -> str:
+        return subjects_text(self.subjects.data or [])
+
+
+class RegisterForm(AssignmentFields):
+    """教師資料登錄: an ID already known transfers the teacher in; a new one needs a name."""
+
+    national_id = StringField(
+        _l("身分證字號或居留證號"),
+        validators=[DataRequired(_l("請輸入身分證字號或居留證號"))],
+    )
+    name = StringField(
+        _l("姓名（新登錄的教師必填）"),
+        validators=[Optional(), Length(max=50, message=_l("姓名最多 50 字"))],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    email = StringField(
+        _l("電子郵件"),
+        validators=[
+            Optional(),
+            Length(max=120, message=_l("電子郵件最多 120 字")),
+            check_email,
+        ],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    phone = StringField(
+        _l("聯絡電話"),
+        validators=[Optional(), check_phone],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    since = DateField(
+        _l("到職日"),
+        validators=[DataRequired(_l("請輸入到職日（例如 2026-08-01）"))],
+        default=today,
+    )
+
+    def validate_national_id(self, field: StringField) -> None:
+        try:
+            field.data = validate_national_id(field.data or "")
+        except NationalIdError as error:
+            raise ValidationError(str(error)) from None
+
+    def validate_since(self, field: DateField) -> None:
+        _date_in_range(field)
+
+
+class EditForm(AssignmentFields):
+    """Update a current teacher's title and subjects."""
+
+
+class EndForm(FlaskForm):
+    """離職/轉校/退休: the reason and the first day away; `confirmed` is the second step."""
+
+    reason = RadioField(
+        _l("離校原因"),
+        choices=[SelectChoice(r.value, label) for r, label in END_REASON_LABELS.items()],
+        validators=[DataRequired(_l("請選擇離校原因"))],
+    )
+    ends_on = DateField(
+        _l("離校日期（當日起不再列入本校名單）"),
+        validators=[DataRequired(_l("請輸入離校日期（例如 2026-07-31）"))],
+        default=today,
+    )
+    confirmed = StringField()
+
+    def validate_ends_on(self, field: DateField) -> None:
+        _date_in_range(field)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -81,9 +82,13 @@ class AssignmentFields(FlaskForm):
         _l("實際授課領域"), choices=[SelectChoice(code, label) for code, label in LEARNING_AREAS]
     )
 
-    def validate_title_other(self, field: StringField) -> None:
-        if self.title.data == OTHER_TITLE and not field.data:
-            raise ValidationError(_l("選擇「其他」時請填寫職稱。"))
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        # Not an inline validator: Optional() ends the chain of an empty field before it.
+        if self.title.data == OTHER_TITLE and not self.title_other.data:
+            self.title_other.errors = [*self.title_other.errors, _l("選擇「其他」時請填寫職稱。")]
+            return False
+        return valid
 
     def validate_subjects(self, field: MultiCheckboxField) -> None:
         if len(subjects_text(field.data or [])) > SUBJECTS_MAX:

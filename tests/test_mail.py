@@ -7,7 +7,7 @@ import email.policy
 import re
 import socket
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from app import events, mail
 from app.extensions import db
 from app.models import AccountKind, AccountStatus, AccountType
+from app.roster_admin.forms import today
 from tests.conftest import login_account, login_teacher
 
 NEW = "Quiet-river-4821"
@@ -27,7 +28,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope):
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(parsed)  # type: ignore[arg-type]
         return "250 Message accepted"
@@ -67,13 +68,16 @@ def test_deliver_sends_utf8_zh_tw(app, inbox):
     [message] = inbox.messages
     assert message["Subject"] == "測試主旨"
     assert message["To"] == "t@school.edu.tw"
-    assert inbox.body() .strip() == "老師您好"
+    assert inbox.body().strip() == "老師您好"
 
 
 def test_without_a_mail_server_send_sends_nothing(app):
     with app.test_request_context():
         assert not mail.configured()
-        assert mail.send("t@school.edu.tw", "主旨", "reset", name="甲", url="u", expires_at="") is False
+        assert (
+            mail.send("t@school.edu.tw", "主旨", "reset", name="甲", url="u", expires_at="")
+            is False
+        )
 
 
 def test_a_reset_link_arrives_in_zh_tw_and_works_once(app, client, factory, inbox, clock):
@@ -91,7 +95,8 @@ def test_a_reset_link_arrives_in_zh_tw_and_works_once(app, client, factory, inbo
     assert message["To"] == "mail.teacher@school.edu.tw"
     assert "重設密碼" in message["Subject"]
     body = inbox.body()
-    assert "郵件老師 您好" in body and "只能使用一次" in body
+    assert "郵件老師 您好" in body
+    assert "只能使用一次" in body
     assert teacher.plain_national_id not in body
     path = inbox.link()
     client.post("/logout")
@@ -100,7 +105,8 @@ def test_a_reset_link_arrives_in_zh_tw_and_works_once(app, client, factory, inbo
     assert login_teacher(client, teacher, NEW).status_code == 303
     client.post("/logout")
     second = client.post(path, data={"new_password": NEW + "9", "new_password_again": NEW + "9"})
-    assert second.status_code == 410 and "已經使用過" in second.get_data(as_text=True)
+    assert second.status_code == 410
+    assert "已經使用過" in second.get_data(as_text=True)
 
 
 def test_an_expired_mailed_link_is_refused(client, factory, inbox, clock):
@@ -113,7 +119,8 @@ def test_an_expired_mailed_link_is_refused(client, factory, inbox, clock):
     path = inbox.link()
     clock.set(clock() + timedelta(hours=24, seconds=1))
     response = client.get(path)
-    assert response.status_code == 410 and "已過期" in response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert "已過期" in response.get_data(as_text=True)
 
 
 def test_a_teacher_without_email_gets_nothing(client, factory, inbox):
@@ -128,8 +135,9 @@ def test_a_teacher_without_email_gets_nothing(client, factory, inbox):
 
 
 def test_registering_a_new_teacher_mails_the_activation_link(client, factory, inbox):
-    from app.identity import make_national_id
     import random
+
+    from app.identity import make_national_id
 
     school = factory.school()
     clerk = factory.account(school, AccountType.ROSTER)
@@ -141,7 +149,7 @@ def test_registering_a_new_teacher_mails_the_activation_link(client, factory, in
             "national_id": national_id,
             "name": "新任老師",
             "email": "newcomer@school.edu.tw",
-            "since": date.today().isoformat(),
+            "since": today().isoformat(),
             "title": "教師",
         },
     )
@@ -149,11 +157,14 @@ def test_registering_a_new_teacher_mails_the_activation_link(client, factory, in
     [message] = inbox.messages
     assert message["To"] == "newcomer@school.edu.tw"
     assert "啟用帳號" in message["Subject"]
-    assert "新任老師 老師您好" in inbox.body() and national_id not in inbox.body()
+    assert "新任老師 老師您好" in inbox.body()
+    assert national_id not in inbox.body()
     path = inbox.link()
     client.post("/logout")
     assert "設定密碼" in client.get(path).get_data(as_text=True)
-    assert client.post(path, data={"new_password": NEW, "new_password_again": NEW}).status_code == 303
+    assert (
+        client.post(path, data={"new_password": NEW, "new_password_again": NEW}).status_code == 303
+    )
 
 
 def test_forgot_password_mails_the_stored_address(client, factory, inbox):
@@ -185,7 +196,9 @@ def test_an_application_notice_goes_to_the_schools_active_chiefs(app, factory, i
     _notify(app, applicant.id)
     assert [m["To"] for m in inbox.messages] == [chief.email]
     body = inbox.body()
-    assert "申請國小" in body and applicant.username in body and "進修規劃" in body
+    assert "申請國小" in body
+    assert applicant.username in body
+    assert "進修規劃" in body
     _notify_other = events.account_changed.send  # another change mails nobody
     with app.test_request_context():
         _notify_other(applicant.id, change="activated")

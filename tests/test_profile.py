@@ -73,7 +73,8 @@ def test_use_link_service_sets_the_password_once(factory):
 def test_anonymous_users_are_sent_to_sign_in(client):
     for path in ("/account/password", "/account/contact"):
         response = client.get(path)
-        assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+        assert response.status_code in (302, 303)
+        assert "/login" in response.headers["Location"]
 
 
 @pytest.mark.parametrize(
@@ -85,9 +86,7 @@ def test_anonymous_users_are_sent_to_sign_in(client):
         ({"again": "Something-else-99"}, "new_password_again", "兩次輸入的新密碼不一致"),
     ],
 )
-def test_bad_password_changes_are_refused_beside_the_field(
-    client, factory, kwargs, field, message
-):
+def test_bad_password_changes_are_refused_beside_the_field(client, factory, kwargs, field, message):
     teacher = factory.teacher(factory.school())
     login_teacher(client, teacher)
     response = _change(client, **kwargs)
@@ -104,10 +103,12 @@ def test_a_password_change_ends_every_other_session(app, factory):
     login_teacher(elsewhere, teacher)
     assert elsewhere.get("/teacher/").status_code == 200
     response = _change(here)
-    assert response.status_code == 303 and response.headers["Location"] == "/teacher/"
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/teacher/"
     assert here.get("/teacher/").status_code == 200  # this session goes on
     ended = elsewhere.get("/teacher/")
-    assert ended.status_code in (302, 303) and "/login" in ended.headers["Location"]
+    assert ended.status_code in (302, 303)
+    assert "/login" in ended.headers["Location"]
     teacher_again = db.session.merge(teacher)
     assert login_teacher(elsewhere, teacher_again, NEW).status_code == 303
 
@@ -156,15 +157,17 @@ def test_the_sign_in_page_links_to_forgot_password(client):
 def test_forgot_password_never_reveals_whether_the_id_exists(client, factory):
     known = factory.teacher(factory.school())
     known.email = "known@school.edu.tw"
-    from app.identity import make_national_id
     import random
+
+    from app.identity import make_national_id
 
     unknown = make_national_id(random.Random(7))
     answers = []
     for national_id in (known.plain_national_id, unknown):
         response = client.post("/password/forgot", data={"national_id": national_id})
         page = response.get_data(as_text=True)
-        assert response.status_code == 200 and national_id not in page
+        assert response.status_code == 200
+        assert national_id not in page
         answers.append(re.sub(r'name="csrf_token"[^>]*', "", page))
     assert answers[0] == answers[1]
     # Without a mail server nothing is issued, and no link is ever shown to the asker.
@@ -189,7 +192,8 @@ def test_a_reset_link_works_once_and_ends_other_sessions(app, factory):
     db.session.commit()
     anonymous = app.test_client()
     page = anonymous.get(f"/password/link/{issued.token}")
-    assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.status_code == 200
+    assert page.headers["Referrer-Policy"] == "no-referrer"
     mismatch = anonymous.post(
         f"/password/link/{issued.token}", data={"new_password": NEW, "new_password_again": "x"}
     )
@@ -197,7 +201,8 @@ def test_a_reset_link_works_once_and_ends_other_sessions(app, factory):
     done = anonymous.post(
         f"/password/link/{issued.token}", data={"new_password": NEW, "new_password_again": NEW}
     )
-    assert done.status_code == 303 and done.headers["Location"] == "/teacher/login"
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/teacher/login"
     assert signed_in.get("/teacher/").status_code in (302, 303)  # the other session ended
     again = anonymous.post(
         f"/password/link/{issued.token}",

@@ -97,7 +97,8 @@ def test_register_a_new_teacher(factory, changes):
         phone="07-1234567",
     )
     db.session.commit()
-    assert done.created and done.left_schools == []
+    assert done.created
+    assert done.left_schools == []
     teacher = services.find_by_national_id(national_id)
     assert teacher is done.teacher
     assert teacher.password_hash is None  # activates through the one-time link
@@ -135,10 +136,9 @@ def test_an_existing_teacher_is_transferred_in(factory, changes, clock):
     db.session.commit()
     assert not done.created
     assert done.teacher.id == teacher.id
-    assert teacher.name == "轉校老師" and teacher.password_hash == account_hash
-    previous = db.session.scalar(
-        select(Employment).where(Employment.school_id == old_school.id)
-    )
+    assert teacher.name == "轉校老師"
+    assert teacher.password_hash == account_hash
+    previous = db.session.scalar(select(Employment).where(Employment.school_id == old_school.id))
     assert previous.end_reason == EndReason.TRANSFERRED
     assert previous.valid_to == timeutil.taipei(2026, 8, 1)
     # The other school sees the teacher leave; this school sees him arrive.
@@ -224,7 +224,9 @@ def test_external_rosters_refuse_every_write(factory):
         teacher = factory.teacher(school)
         employment = services.serving_employment(school.id, teacher.id)
         with pytest.raises(RosterError):
-            services.register_teacher(school, new_id(), since=date(2026, 8, 1), title="教師", subjects="", name="甲")
+            services.register_teacher(
+                school, new_id(), since=date(2026, 8, 1), title="教師", subjects="", name="甲"
+            )
         with pytest.raises(RosterError):
             services.update_teacher(employment, title="導師", subjects="")
         with pytest.raises(RosterError):
@@ -263,15 +265,17 @@ def test_search_by_name_masked_id_title_or_subject(factory):
 
 
 def test_sort_is_allow_listed_and_pages(factory):
-    school, teachers = _school_with_teachers(factory, count=services.PAGE_SIZE + 2)
+    school, _teachers = _school_with_teachers(factory, count=services.PAGE_SIZE + 2)
     query = RosterQuery.from_args({"sort": "password_hash", "dir": "desc", "page": "x"})
     assert (query.sort, query.descending, query.page) == ("name", True, 1)
     first = services.roster_page(school, query)
-    assert first.total == services.PAGE_SIZE + 2 and first.pages == 2
+    assert first.total == services.PAGE_SIZE + 2
+    assert first.pages == 2
     names = [row.teacher.name for row in first.rows]
     assert names == sorted(names, reverse=True)
     last = services.roster_page(school, RosterQuery.from_args({"page": "99"}))
-    assert last.page == 2 and len(last.rows) == 2
+    assert last.page == 2
+    assert len(last.rows) == 2
 
 
 def test_the_list_says_who_is_in_the_current_snapshot(factory):
@@ -286,7 +290,11 @@ def test_the_list_says_who_is_in_the_current_snapshot(factory):
     db.session.flush()
     db.session.add(
         RosterSnapshot(
-            cycle_id=cycle.id, teacher_id=teachers[0].id, school_id=school.id, title="教師", subjects=""
+            cycle_id=cycle.id,
+            teacher_id=teachers[0].id,
+            school_id=school.id,
+            title="教師",
+            subjects="",
         )
     )
     db.session.flush()
@@ -308,12 +316,15 @@ def test_the_roster_page_and_its_htmx_partial(client, factory, roster_clerk):
     teacher = factory.teacher(school, name="頁面老師")
     login_account(client, account)
     page = client.get("/school/roster").get_data(as_text=True)
-    assert "頁面老師" in page and teacher.national_id_masked in page
+    assert "頁面老師" in page
+    assert teacher.national_id_masked in page
     assert teacher.plain_national_id not in page
-    assert "<html" in page and 'id="roster-rows"' in page
+    assert "<html" in page
+    assert 'id="roster-rows"' in page
     partial = client.get("/school/roster?q=頁面", headers={"HX-Request": "true"})
     body = partial.get_data(as_text=True)
-    assert "<html" not in body and body.lstrip().startswith('<div id="roster-rows">')
+    assert "<html" not in body
+    assert body.lstrip().startswith('<div id="roster-rows">')
     assert "頁面老師" in body
     assert "HX-Request" in partial.headers["Vary"]
     none = client.get("/school/roster?q=查無此人&sort=evil;drop").get_data(as_text=True)
@@ -363,7 +374,8 @@ def test_register_over_http_shows_the_activation_link_once(client, roster_clerk,
     assert len(links) == 1
     token = links[0].rsplit("/", 1)[1]
     assert token not in client.get("/school/roster").get_data(as_text=True)  # once only
-    assert token not in caplog.text and form["national_id"] not in caplog.text
+    assert token not in caplog.text
+    assert form["national_id"] not in caplog.text
     assert "showed a activate link for teacher:" in caplog.text
     # The teacher sets a password with it, then signs in.
     client.post("/logout")
@@ -436,7 +448,8 @@ def test_a_wrong_checksum_is_refused_and_kept(client, roster_clerk):
     response = client.post("/school/roster/register", data=_register_form(national_id=typed))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "檢查碼不符" in page and f'value="{typed}"' in page
+    assert "檢查碼不符" in page
+    assert f'value="{typed}"' in page
 
 
 def test_a_new_teacher_without_name_is_refused_beside_the_name(client, roster_clerk):
@@ -489,7 +502,8 @@ def test_end_needs_a_confirmation_step(client, factory, roster_clerk, clock):
     )
     assert first.status_code == 200
     page = first.get_data(as_text=True)
-    assert "請確認" in page and 'name="confirmed" value="yes"' in page
+    assert "請確認" in page
+    assert 'name="confirmed" value="yes"' in page
     assert services.serving_employment(school.id, teacher.id) is not None  # nothing yet
     done = client.post(
         f"/school/roster/{teacher.id}/end",
@@ -498,7 +512,8 @@ def test_end_needs_a_confirmation_step(client, factory, roster_clerk, clock):
     assert done.status_code == 303
     assert services.serving_employment(school.id, teacher.id) is None
     former = client.get("/school/roster?show=former").get_data(as_text=True)
-    assert "退休老師" in former and "退休" in former
+    assert "退休老師" in former
+    assert "退休" in former
     # A teacher no longer serving here is not found for further changes.
     assert client.get(f"/school/roster/{teacher.id}/end").status_code == 404
 
@@ -511,7 +526,8 @@ def test_end_refuses_a_bad_reason_or_date(client, factory, roster_clerk):
         f"/school/roster/{teacher.id}/end",
         data={"reason": "fired", "ends_on": "2026-07-30", "confirmed": "yes"},
     )
-    assert forged.status_code == 422 and 'id="reason-error"' in forged.get_data(as_text=True)
+    assert forged.status_code == 422
+    assert 'id="reason-error"' in forged.get_data(as_text=True)
     early = client.post(
         f"/school/roster/{teacher.id}/end",
         data={"reason": "left", "ends_on": "2024-07-01", "confirmed": "yes"},
@@ -542,17 +558,22 @@ def test_external_rosters_are_read_only(app, client, factory, source, system):
     chief = factory.account(school, AccountType.CHIEF)
     login_account(client, chief)
     page = client.get("/school/roster").get_data(as_text=True)
-    assert system in page and "尚無紀錄" in page and "外部名單老師" in page
-    assert "/school/roster/register" not in page and f"/school/roster/{teacher.id}/edit" not in page
+    assert system in page
+    assert "尚無紀錄" in page
+    assert "外部名單老師" in page
+    assert "/school/roster/register" not in page
+    assert f"/school/roster/{teacher.id}/edit" not in page
     run = SyncRun(feed=source.value, started_at=timeutil.taipei(2026, 12, 1, 2, 0), status="done")
     db.session.add(run)
     db.session.commit()
     page = client.get("/school/roster").get_data(as_text=True)
-    assert "尚無紀錄" not in page and timeutil.roc_datetime(run.started_at) in page
+    assert "尚無紀錄" not in page
+    assert timeutil.roc_datetime(run.started_at) in page
     setting = "ROSTER_ECE_URL" if source == RosterSource.ECE else "ROSTER_TAIPEI_URL"
     assert app.config[setting] in page
     refused = client.post("/school/roster/register", data=_register_form())
-    assert refused.status_code == 409 and system in refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert system in refused.get_data(as_text=True)
     assert client.post(f"/school/roster/{teacher.id}/edit", data={}).status_code == 409
     assert client.post(f"/school/roster/{teacher.id}/end", data={}).status_code == 409
     assert db.session.scalar(select(Teacher).where(Teacher.name == "登錄老師")) is None
@@ -569,6 +590,7 @@ def test_the_chief_sends_a_reset_link(client, factory, roster_clerk, caplog):
     token = re.search(r"/password/link/([A-Za-z0-9_\-]+)", page).group(1)
     assert token not in caplog.text
     link = db.session.scalar(select(OneTimeLink))
-    assert link.purpose.value == "reset" and link.expires_at - link.created_at == timedelta(hours=24)
+    assert link.purpose.value == "reset"
+    assert link.expires_at - link.created_at == timedelta(hours=24)
     assert client.get(f"/password/link/{token}").status_code == 200
     assert PASSWORD  # the teacher's old password stays until the link is used

@@ -71,9 +71,7 @@ def contact() -> Any:
         flash(_("聯絡資料已更新。"), "ok")
         return htmx.redirect_to(_home())
     status = 422 if form.errors else 200
-    return render_template(
-        "profile/contact.html", form=form, person=person, home=_home()
-    ), status
+    return render_template("profile/contact.html", form=form, person=person, home=_home()), status
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -146,9 +146,7 @@ def hand_over_link(person: Person, purpose: LinkPurpose, *, on_screen: bool) -> 
     else:
         log.info("no mail server: a %s link for %s was not sent", purpose.value, label)
         return Delivery.NOT_SENT
-    audit.record(
-        "password.link_sent", _kind(person), person.id, after={"purpose": purpose.value}
-    )
+    audit.record("password.link_sent", _kind(person), person.id, after={"purpose": purpose.value})
     return delivery
 
 
@@ -174,9 +172,7 @@ def use_link(token: str, new_password: str) -> Person:
     _set_password(person, new_password, "new_password")
     onetime.use(token)
     db.session.flush()
-    audit.record(
-        "password." + link.purpose.value, _kind(person), person.id, actor=person
-    )
+    audit.record("password." + link.purpose.value, _kind(person), person.id, actor=person)
     return person
 
 

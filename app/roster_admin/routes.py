@@ -138,7 +138,11 @@ def register(school: School) -> Any:
                 left = "、".join(s.name for s in done.left_schools)
                 flash(
                     _("已將 %(name)s 轉入本校。", name=teacher.name)
-                    + (_("原服務學校（%(schools)s）的名單已記錄轉校。", schools=left) if left else ""),
+                    + (
+                        _("原服務學校（%(schools)s）的名單已記錄轉校。", schools=left)
+                        if left
+                        else ""
+                    ),
                     "ok",
                 )
             return htmx.redirect_to(url_for("roster_admin.roster"))

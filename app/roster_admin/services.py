@@ -21,8 +21,8 @@ from app import audit, events, security, timeutil
 from app.cycles.windows import current_cycle_id
 from app.extensions import db
 from app.models import (
-    EndReason,
     Employment,
+    EndReason,
     RosterSnapshot,
     RosterSource,
     School,
@@ -304,7 +304,9 @@ def update_teacher(employment: Employment, *, title: str, subjects: str) -> Empl
         before=before,
         after={"title": title, "subjects": subjects, "school_id": employment.school_id},
     )
-    events.announce(events.roster_changed, employment.school_id, teacher_ids=[employment.teacher_id])
+    events.announce(
+        events.roster_changed, employment.school_id, teacher_ids=[employment.teacher_id]
+    )
     return employment
 
 
@@ -336,5 +338,7 @@ def end_employment(employment: Employment, reason: EndReason, on: date) -> Emplo
         raise RosterError("ends_on", _("離校日期必須晚於到職日。"))
     _end(employment, reason, ends)
     db.session.flush()
-    events.announce(events.roster_changed, employment.school_id, teacher_ids=[employment.teacher_id])
+    events.announce(
+        events.roster_changed, employment.school_id, teacher_ids=[employment.teacher_id]
+    )
     return employment

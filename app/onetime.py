@@ -102,10 +102,9 @@ def find(token: str) -> OneTimeLink:
 
 def subject_of(link: OneTimeLink) -> Teacher | BusinessAccount | None:
     """The person a link was issued for (None if that row is gone)."""
-    model: type[Teacher] | type[BusinessAccount] = (
-        Teacher if link.subject_kind == "teacher" else BusinessAccount
-    )
-    return db.session.get(model, link.subject_id)
+    if link.subject_kind == "teacher":
+        return db.session.get(Teacher, link.subject_id)
+    return db.session.get(BusinessAccount, link.subject_id)
 
 
 def use(token: str) -> OneTimeLink:

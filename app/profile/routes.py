@@ -48,7 +48,9 @@ def password() -> Any:
     if form.validate_on_submit():
         person = _person()
         try:
-            services.change_password(person, form.current_password.data, form.new_password.data)
+            services.change_password(
+                person, form.current_password.data or "", form.new_password.data or ""
+            )
         except services.ProfileError as error:
             form[error.field].errors = [error.message]
         else:
@@ -81,7 +83,7 @@ def forgot() -> Any:
     form = ForgotPasswordForm()
     answered = False
     if form.validate_on_submit():
-        services.request_reset(form.national_id.data)
+        services.request_reset(form.national_id.data or "")
         answered = True
         form.national_id.data = ""  # the ID is never echoed back into the page
     status = 422 if form.errors else 200
@@ -103,7 +105,7 @@ def use_link(token: str) -> Any:
         problem = LINK_PROBLEMS[refused.problem]
     if problem is None and form.validate_on_submit():
         try:
-            services.use_link(token, form.new_password.data)
+            services.use_link(token, form.new_password.data or "")
         except services.ProfileError as error:
             form[error.field].errors = [error.message]
         except onetime.LinkRefused as refused:

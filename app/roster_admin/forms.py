@@ -6,10 +6,10 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -68,8 +68,6 @@ class AssignmentFields(FlaskForm):
 
     title = SelectField(
         _l("職稱"),
-        choices=[SelectChoice(t, t) for t in TITLES]
-        + [SelectChoice(OTHER_TITLE, _l("其他（請填寫）"))],
         validators=[DataRequired(_l("請選擇職稱"))],
         default="教師",
     )
@@ -78,9 +76,13 @@ class AssignmentFields(FlaskForm):
         validators=[Optional(), Length(max=TITLE_MAX, message=_l("職稱最多 30 字"))],
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
     )
-    subjects = MultiCheckboxField(
-        _l("實際授課領域"), choices=[SelectChoice(code, label) for code, label in LEARNING_AREAS]
-    )
+    subjects = MultiCheckboxField(_l("實際授課領域"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Choices as a {value: label} dict of plain strings, in the request's language.
+        self.title.choices = {t: t for t in TITLES} | {OTHER_TITLE: _("其他（請填寫）")}
+        self.subjects.choices = dict(LEARNING_AREAS)
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -95,7 +97,8 @@ class AssignmentFields(FlaskForm):
             raise ValidationError(_l("授課領域合計最多 120 字，請減少勾選。"))
 
     def chosen_title(self) -> str:
-        return self.title_other.data if self.title.data == OTHER_TITLE else self.title.data
+        chosen = self.title_other.data if self.title.data == OTHER_TITLE else self.title.data
+        return str(chosen or "")
 
     def chosen_subjects(self) -> str:
         return subjects_text(self.subjects.data or [])
@@ -152,7 +155,6 @@ class EndForm(FlaskForm):
 
     reason = RadioField(
         _l("離校原因"),
-        choices=[SelectChoice(r.value, label) for r, label in END_REASON_LABELS.items()],
         validators=[DataRequired(_l("請選擇離校原因"))],
     )
     ends_on = DateField(
@@ -161,6 +163,10 @@ class EndForm(FlaskForm):
         default=today,
     )
     confirmed = StringField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = {r.value: str(label) for r, label in END_REASON_LABELS.items()}
 
     def validate_ends_on(self, field: DateField) -> None:
         _date_in_range(field)

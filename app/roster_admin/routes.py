@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
 from flask import current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
@@ -118,8 +119,8 @@ def register(school: School) -> Any:
         try:
             done = services.register_teacher(
                 school,
-                form.national_id.data,
-                since=form.since.data,
+                form.national_id.data or "",
+                since=cast(date, form.since.data),  # required by the form
                 title=form.chosen_title(),
                 subjects=form.chosen_subjects(),
                 name=form.name.data or "",
@@ -182,7 +183,9 @@ def end(employment: Employment, teacher_id: int) -> Any:
             confirming = True  # the second step: say exactly what will happen
         else:
             try:
-                services.end_employment(employment, EndReason(form.reason.data), form.ends_on.data)
+                services.end_employment(
+                    employment, EndReason(form.reason.data), cast(date, form.ends_on.data)
+                )
             except services.RosterError as error:
                 form[error.field].errors = [error.message]
             else:

@@ -39,9 +39,35 @@ def today() -> date:
     return timeutil.to_taipei(timeutil.now()).date()
 
 
+NOT_LISTED = _l("請從清單中選擇。")
+
+
+def _listed(field: Any) -> set[str]:
+    choices = field.choices or {}
+    return {str(value) for value in choices}  # choices are set as {value: label} dicts
+
+
+class ListedSelectField(SelectField):
+    """A select whose forged values are refused in zh-TW."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data not in _listed(self):
+            raise ValidationError(NOT_LISTED)
+
+
+class ListedRadioField(RadioField):
+    def pre_validate(self, form: Any) -> None:
+        if self.data not in _listed(self):
+            raise ValidationError(NOT_LISTED)
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form: Any) -> None:
+        if any(value not in _listed(self) for value in self.data or []):
+            raise ValidationError(NOT_LISTED)
 
 
 def check_phone(_form: FlaskForm, field: StringField) -> None:
@@ -66,7 +92,7 @@ def _date_in_range(field: DateField) -> None:
 class AssignmentFields(FlaskForm):
     """Title (職稱, from a list with "other") and actual teaching subjects (學習領域)."""
 
-    title = SelectField(
+    title = ListedSelectField(
         _l("職稱"),
         validators=[DataRequired(_l("請選擇職稱"))],
         default="教師",
@@ -153,7 +179,7 @@ class EditForm(AssignmentFields):
 class EndForm(FlaskForm):
     """離職/轉校/退休: the reason and the first day away; `confirmed` is the second step."""
 
-    reason = RadioField(
+    reason = ListedRadioField(
         _l("離校原因"),
         validators=[DataRequired(_l("請選擇離校原因"))],
     )

@@ -65,7 +65,9 @@ def test_register_a_teacher_and_record_a_retirement(
     page.get_by_label("密碼", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="登入").click()
     page.get_by_role("link", name="教師資料", exact=True).click()
-    expect(page.get_by_role("heading", name=f"教師資料｜{roster_world.school_name}")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=f"教師資料｜{roster_world.school_name}")
+    ).to_be_visible()
     audit.check(page, "roster list")
 
     # Register: a mistyped ID is refused beside its field, and what was typed stays.
@@ -86,7 +88,8 @@ def test_register_a_teacher_and_record_a_retirement(
     expect(page.get_by_text("已登錄新教師 新進老師。")).to_be_visible()
     expect(page.get_by_text("請將這個一次性連結交給 新進老師")).to_be_visible()
     expect(page.get_by_role("cell", name="新進老師", exact=True)).to_be_visible()
-    assert national_id not in page.url and national_id not in page.content()
+    assert national_id not in page.url
+    assert national_id not in page.content()
     audit.check(page, "roster list after registering")
 
     # Search as one types (htmx), then record a retirement with its confirmation step.

@@ -376,7 +376,7 @@ def test_register_over_http_shows_the_activation_link_once(client, roster_clerk,
     assert token not in client.get("/school/roster").get_data(as_text=True)  # once only
     assert token not in caplog.text
     assert form["national_id"] not in caplog.text
-    assert "showed a activate link for teacher:" in caplog.text
+    assert "showed the activate link for teacher:" in caplog.text
     # The teacher sets a password with it, then signs in.
     client.post("/logout")
     new_password = "Spring-garden-2026"

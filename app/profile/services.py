@@ -141,10 +141,10 @@ def hand_over_link(person: Person, purpose: LinkPurpose, *, on_screen: bool) -> 
             ),
             "link",
         )
-        log.info("no mail server: showed a %s link for %s on screen once", purpose.value, label)
+        log.info("no mail server: showed the %s link for %s on screen once", purpose.value, label)
         delivery = Delivery.SHOWN
     else:
-        log.info("no mail server: a %s link for %s was not sent", purpose.value, label)
+        log.info("no mail server: the %s link for %s was not sent", purpose.value, label)
         return Delivery.NOT_SENT
     audit.record("password.link_sent", _kind(person), person.id, after={"purpose": purpose.value})
     return delivery

@@ -597,3 +597,26 @@ def test_the_chief_sends_a_reset_link(client, factory, roster_clerk, caplog):
     assert link.expires_at - link.created_at == timedelta(hours=24)
     assert client.get(f"/password/link/{token}").status_code == 200
     assert PASSWORD  # the teacher's old password stays until the link is used
+
+
+def test_registering_looks_up_the_indexed_keyed_hash(factory):
+    from sqlalchemy import event, inspect
+
+    teacher = factory.teacher(factory.school())
+    unique = inspect(db.engine).get_unique_constraints("teacher")
+    indexes = inspect(db.engine).get_indexes("teacher")
+    indexed = [c["column_names"] for c in unique] + [i["column_names"] for i in indexes]
+    assert ["national_id_hash"] in indexed
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert services.find_by_national_id(teacher.plain_national_id) is teacher
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    [lookup] = [s for s in statements if "FROM teacher" in s]
+    assert "teacher.national_id_hash = " in lookup
+    assert teacher.plain_national_id not in lookup

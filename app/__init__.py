@@ -113,8 +113,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.operator import bp as operator_bp
     from app.oversight import bp as oversight_bp
     from app.plans import bp as plans_bp
+    from app.profile import bp as profile_bp
     from app.region import bp as region_bp
     from app.reports import bp as reports_bp
+    from app.roster_admin import bp as roster_admin_bp
     from app.school import bp as school_bp
     from app.teacher import bp as teacher_bp
 
@@ -131,6 +133,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_bp)  # /school/apply, /school/accounts…, /region/schools…
     app.register_blueprint(courses_bp, url_prefix="/school/courses")
     app.register_blueprint(audit_log_bp)  # /school/audit, /region/audit, /operator/audit
+    app.register_blueprint(roster_admin_bp, url_prefix="/school/roster")
+    app.register_blueprint(profile_bp)  # /account/…, /password/…; mails application notices
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

@@ -45,6 +45,13 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         "CONTACT_PHONE": env.get("CONTACT_PHONE", "07-7258600"),
         "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "inservice@mail.nknu.edu.tw"),
         "CONTACT_UNIT": env.get("CONTACT_UNIT", "國立高雄師範大學 全國教師在職進修資訊網"),
+        # Outgoing mail (app/mail.py); without MAIL_SERVER the demo shows links on screen.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT") or 25),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_SENDER": env.get("MAIL_SENDER", "進修規劃 <no-reply@inservice.edu.tw>"),
     }
 
 

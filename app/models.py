@@ -602,3 +602,25 @@ class Job(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LinkPurpose(enum.StrEnum):
+    ACTIVATE = "activate"  # a new teacher sets the first password
+    RESET = "reset"  # 重設密碼
+
+
+class OneTimeLink(Base):
+    """A one-time, expiring link (activation, password reset): only the token's hash is kept."""
+
+    __tablename__ = "one_time_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(_enum(LinkPurpose, "link_purpose"))
+    subject_kind: Mapped[str] = mapped_column(String(10))  # "teacher" | "account"
+    subject_id: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_one_time_link_subject", "subject_kind", "subject_id"),)

@@ -115,6 +115,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "audit.school": frozenset({Role.CHIEF}),
     "audit.region": frozenset({Role.REGION}),
     "audit.all": frozenset({Role.OPERATOR}),
+    # one's own password and contact data (/account/…): teachers and every business account
+    "profile.edit": SIGNED_IN,
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

@@ -410,6 +410,15 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "audit_log.school_audit": ("GET", "/school/audit", "audit.school"),
     "audit_log.region_audit": ("GET", "/region/audit", "audit.region"),
     "audit_log.operator_audit": ("GET", "/operator/audit", "audit.all"),
+    "roster_admin.roster": ("GET", "/school/roster", "roster.edit"),
+    "roster_admin.register": ("GET", "/school/roster/register", "roster.edit"),
+    "roster_admin.edit": ("GET", "/school/roster/{teacher}/edit", "roster.edit"),
+    "roster_admin.end": ("GET", "/school/roster/{teacher}/end", "roster.edit"),
+    "roster_admin.reset_link": ("POST", "/school/roster/{teacher}/reset-link", "roster.edit"),
+    "profile.password": ("GET", "/account/password", "profile.edit"),
+    "profile.contact": ("GET", "/account/contact", "profile.edit"),
+    "profile.forgot": ("GET", "/password/forgot", "public.view"),
+    "profile.use_link": ("GET", "/password/link/no-such-token", "public.view"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -430,6 +439,11 @@ OBJECTS = {
     "courses.register": lambda w, user: _own_school(user),
     "courses.advance": lambda w, user: w.course,
     "audit_log.school_audit": lambda w, user: _own_school(user),
+    "roster_admin.roster": lambda w, user: _own_school(user),
+    "roster_admin.register": lambda w, user: _own_school(user),
+    "roster_admin.edit": lambda w, user: _own_school(user),
+    "roster_admin.end": lambda w, user: _own_school(user),
+    "roster_admin.reset_link": lambda w, user: _own_school(user),
 }
 
 
@@ -504,6 +518,7 @@ def test_route_role_matrix(app, client, world, monkeypatch, who):
             account=world.users["planning"].id,
             school=world.school.id,
             course=world.course.id,
+            teacher=world.users["teacher"].id,
         )
         response = client.open(url, method=method, data={"version": "0"})
         expected = _expected(world, who, endpoint, action)

@@ -96,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     #    lifecycle (app/lifecycle.py) under an action of the policy table (app/policy.py).
     from app.auth import bp as auth_bp
     from app.authority import bp as authority_bp
+    from app.feeds import bp as feeds_bp
     from app.main import bp as main_bp
     from app.operator import bp as operator_bp
     from app.oversight import bp as oversight_bp
@@ -111,6 +112,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(region_bp, url_prefix="/region")
     app.register_blueprint(authority_bp, url_prefix="/authority")
     app.register_blueprint(operator_bp, url_prefix="/operator")
+    app.register_blueprint(feeds_bp, url_prefix="/operator/sync-runs")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(reports_bp, url_prefix="/manuals")  # and subscribes to events
 
@@ -130,10 +132,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # 8. Commands.
     from app.cli import register_commands
+    from app.feeds import register_feed_commands
     from app.reports.jobs import register_job_commands
 
     register_commands(app)
     register_job_commands(app)
+    register_feed_commands(app)
     return app
 
 

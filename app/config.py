@@ -30,6 +30,10 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         "CONTACT_PHONE": env.get("CONTACT_PHONE", "07-7258600"),
         "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "inservice@mail.nknu.edu.tw"),
         "CONTACT_UNIT": env.get("CONTACT_UNIT", "國立高雄師範大學 全國教師在職進修資訊網"),
+        # Nightly roster feeds (docs/feeds.md): refuse a file ending more than this share
+        # of a source's current employments; where SQLite runs keep their lock files.
+        "FEED_MAX_END_SHARE": float(env.get("FEED_MAX_END_SHARE", "0.2")),
+        "FEED_LOCK_DIR": env.get("FEED_LOCK_DIR", str(ROOT / "var")),
     }
 
 

@@ -98,6 +98,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "account.manage": frozenset({Role.CHIEF, Role.REGION, Role.OPERATOR}),
     "roster.edit": frozenset({Role.CHIEF, Role.ROSTER, Role.OPERATOR}),
     "extension.grant": frozenset({Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
+    # the nightly roster feeds' run records (/operator/sync-runs/)
+    "sync_runs.view": frozenset({Role.OPERATOR}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

@@ -29,6 +29,7 @@ from app.models import (
     Region,
     School,
     SchoolPlan,
+    SyncRun,
     Teacher,
     TeacherPlan,
 )
@@ -60,6 +61,7 @@ class World:
     users: dict[str, Any] = field(default_factory=dict)
     job: Job | None = None
     other_job: Job | None = None
+    sync_run: SyncRun | None = None
 
 
 def build_world(factory) -> World:
@@ -98,6 +100,8 @@ def build_world(factory) -> World:
     }
     world.job = _export_job(school)
     world.other_job = _export_job(other)
+    world.sync_run = SyncRun(feed="taipei", status="applied", errors=[])
+    db.session.add(world.sync_run)
     db.session.commit()
     return world
 
@@ -386,6 +390,8 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "region.home": ("GET", "/region/", "region.home"),
     "authority.home": ("GET", "/authority/", "authority.home"),
     "operator.home": ("GET", "/operator/", "operator.home"),
+    "feeds.sync_runs": ("GET", "/operator/sync-runs/", "sync_runs.view"),
+    "feeds.sync_run": ("GET", "/operator/sync-runs/{run}", "sync_runs.view"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -462,7 +468,7 @@ def test_route_role_matrix(app, client, world, monkeypatch, who):
         login_account(client, user)
     wrong = []
     for endpoint, (method, path, action) in ROUTES.items():
-        url = path.format(job=world.job.id)
+        url = path.format(job=world.job.id, run=world.sync_run.id)
         response = client.open(url, method=method, data={"version": "0"})
         expected = _expected(world, who, endpoint, action)
         got = _outcome(response)

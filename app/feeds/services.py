@@ -33,7 +33,7 @@ from sqlalchemy import func, insert, select, update
 from app import audit, security, timeutil
 from app.extensions import db
 from app.feeds.formats import FeedSpec, RawRow, UnusableFile, read_rows
-from app.identity import NationalIdError, validate_national_id
+from app.identity import NationalIdError
 from app.models import (
     Authority,
     AuthorityKind,
@@ -70,7 +70,7 @@ class Record:
 
     number: int
     lookup: str  # the national ID's keyed hash
-    national_id: str
+    national_id: str  # as in the file: valid, maybe not yet normalized (the vault normalizes)
     name: str
     title: str
     subjects: str
@@ -169,12 +169,12 @@ def _sort_rows(rows: list[RawRow], spec: FeedSpec, units: _Units) -> Sorted:
             out.rejected.append({"row": row.number, "reason": row.problem})
             continue
         values = row.values
-        try:
-            national_id = validate_national_id(values.get("national_id", ""))
+        national_id = values.get("national_id", "")
+        try:  # validates (and normalizes) the number once, for the lookup hash
+            lookup = vault.lookup_hash(national_id)
         except NationalIdError as error:  # the message never contains the number
             out.rejected.append({"row": row.number, "reason": _("身分證字號：") + error.message})
             continue
-        lookup = vault.lookup_hash(national_id)
         out.seen.add(lookup)
         status = values.get("status", "")
         if status in PENDING_STATUSES:
@@ -311,19 +311,32 @@ class _Serving:
     subjects: str
 
 
-def _serving(source: RosterSource, moment: datetime) -> list[_Serving]:
+def _serving(units: _Units, moment: datetime) -> list[_Serving]:
     """The employments in force now at the source's units."""
-    current = Employment.at(moment).join(School, School.id == Employment.school_id)
-    query = current.where(School.roster_source == source).with_only_columns(
-        Employment.id, Employment.teacher_id, School.code, Employment.title, Employment.subjects
+    codes = {unit_id: code for code, unit_id in units.ids.items()}
+    source_units = select(School.id).where(School.roster_source == units.source)
+    query = (
+        Employment.at(moment)
+        .where(Employment.school_id.in_(source_units))
+        .with_only_columns(
+            Employment.id,
+            Employment.teacher_id,
+            Employment.school_id,
+            Employment.title,
+            Employment.subjects,
+        )
+        .order_by(Employment.id)
     )
-    return [_Serving(*row) for row in db.session.execute(query.order_by(Employment.id))]
+    return [
+        _Serving(eid, tid, codes[sid], title, subjects)
+        for eid, tid, sid, title, subjects in db.session.execute(query)
+    ]
 
 
-def _plan(sorted_rows: Sorted, units: _Units, source: RosterSource, moment: datetime) -> Plan:
+def _plan(sorted_rows: Sorted, units: _Units, moment: datetime) -> Plan:
     plan = Plan(new_units=units.wanted)
     known = _known_teachers(sorted(sorted_rows.seen))  # every readable ID, pending too
-    serving = _serving(source, moment)
+    serving = _serving(units, moment)
     plan.serving = len(serving)
     by_teacher: dict[int, list[_Serving]] = defaultdict(list)
     for item in serving:
@@ -528,7 +541,7 @@ def _apply_locked(
     run.errors = sorted_rows.rejected
     if not sorted_rows.records and not sorted_rows.skipped:
         return _refuse(run, _("沒有任何一列可以套用"))
-    plan = _plan(sorted_rows, units, source, moment)
+    plan = _plan(sorted_rows, units, moment)
     if plan.serving and len(plan.ends) > max_end_share * plan.serving:
         message = _(
             "這個檔案會結束 %(ends)d 位教師（共 %(serving)d 位）的任職，超過上限 %(share)s，"

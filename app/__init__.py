@@ -113,6 +113,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(authority_bp, url_prefix="/authority")
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(feeds_bp, url_prefix="/operator/sync-runs")
+    from app import sso
+
+    sso.init_app(app)  # the OpenID client, when SSO_* is configured
+    app.register_blueprint(sso.bp, url_prefix="/sso")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(reports_bp, url_prefix="/manuals")  # and subscribes to events
 

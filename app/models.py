@@ -542,6 +542,23 @@ class SyncRun(Base):
     __table_args__ = (Index("ix_sync_run_feed_started", "feed", "started_at"),)
 
 
+class SsoIdentity(Base):
+    """A single sign-on identity (issuer, subject) linked to a teacher by a verified step."""
+
+    __tablename__ = "sso_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(20))  # national_id | password
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
+
+    teacher: Mapped[Teacher] = relationship()
+
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+
 class LoginAttempt(Base):
     """Failed sign-ins are counted on the account; this keeps the trail for oversight."""
 

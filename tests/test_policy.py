@@ -373,6 +373,8 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "reports.manual_pdf": ("GET", "/manuals/school.pdf", "public.view"),
     "auth.school_login": ("GET", "/school/login", None),
     "auth.teacher_login": ("GET", "/teacher/login", None),
+    "sso.login": ("GET", "/sso/login", None),  # single sign-on: sign-in pages too
+    "sso.callback": ("GET", "/sso/callback", None),
     "teacher.dashboard": ("GET", "/teacher/", "teacher.home"),
     "teacher.plan": ("GET", "/teacher/plan", "teacher_plan.edit"),
     "teacher.autosave": ("POST", "/teacher/plan/autosave", "teacher_plan.edit"),

@@ -15,6 +15,7 @@ from app.auth.services import authenticate_account, authenticate_teacher, end_se
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.models import BusinessAccount, Teacher
+from app.sso import services as sso
 
 GENERIC_FAILURE = _l("登入失敗：帳號或密碼不正確，或帳號因連續失敗已暫時鎖定，請稍後再試。")
 
@@ -48,7 +49,11 @@ def _sign_in(
         subject = authenticate(form[identity].data, form.password.data, request.remote_addr or "")
         db.session.commit()  # the failure count and the attempt are kept either way
         if subject is not None:
+            pending = sso.take_pending_link()  # an SSO sign-in awaiting this verified step
+            roaming = sso.complete_link(subject, pending)
+            db.session.commit()
             _start_session(subject)
+            sso.notify(subject, roaming)
             landing = url_for(policy.landing_endpoint(subject))
             return redirect(_safe_next(landing), 303)
         failure = GENERIC_FAILURE

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 from flask import Flask
 from flask_babel import gettext as _
+from sqlalchemy import text
 
 from app import events
 from app.extensions import db
@@ -68,12 +69,28 @@ def _run(feed: str, path: Path, fmt: str | None, max_end_share: float | None) ->
     try:
         outcome = apply_feed(FEEDS[feed], path, fmt=fmt, max_end_share=max_end_share)
         db.session.commit()
+        _refresh_statistics(outcome)
     except BaseException:
         db.session.rollback()
         raise
     _announce(feed, outcome)
     _report(outcome)
     raise click.exceptions.Exit(outcome.exit_code)
+
+
+ANALYZE_AFTER = 1000  # changed rows after which PostgreSQL's planner statistics are refreshed
+
+
+def _refresh_statistics(outcome: Outcome) -> None:
+    """After a large first load, refresh PostgreSQL's statistics: until autovacuum does,
+    the planner takes the new tables for empty and the next run's lookups crawl."""
+    run = outcome.run
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    if run.rows_created + run.rows_updated + run.rows_ended < ANALYZE_AFTER:
+        return
+    db.session.execute(text("ANALYZE teacher, employment, school"))
+    db.session.commit()
 
 
 def _announce(feed: str, outcome: Outcome) -> None:

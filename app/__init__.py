@@ -109,6 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.auth import bp as auth_bp
     from app.authority import bp as authority_bp
     from app.courses import bp as courses_bp
+    from app.feeds import bp as feeds_bp
     from app.main import bp as main_bp
     from app.operator import bp as operator_bp
     from app.oversight import bp as oversight_bp
@@ -127,6 +128,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(region_bp, url_prefix="/region")
     app.register_blueprint(authority_bp, url_prefix="/authority")
     app.register_blueprint(operator_bp, url_prefix="/operator")
+    app.register_blueprint(feeds_bp, url_prefix="/operator/sync-runs")
+    from app import sso
+
+    sso.init_app(app)  # the OpenID client, when SSO_* is configured
+    app.register_blueprint(sso.bp, url_prefix="/sso")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(reports_bp, url_prefix="/manuals")  # and subscribes to events
     app.register_blueprint(plans_bp)  # /plans/token, /plans/signed-in
@@ -152,10 +158,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # 8. Commands.
     from app.cli import register_commands
+    from app.feeds import register_feed_commands
     from app.reports.jobs import register_job_commands
 
     register_commands(app)
     register_job_commands(app)
+    register_feed_commands(app)
     return app
 
 

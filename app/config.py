@@ -52,6 +52,20 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_SENDER": env.get("MAIL_SENDER", "進修規劃 <no-reply@inservice.edu.tw>"),
+        # Nightly roster feeds (docs/feeds.md): refuse a file ending more than this share
+        # of a source's current employments; where SQLite runs keep their lock files.
+        "FEED_MAX_END_SHARE": float(env.get("FEED_MAX_END_SHARE", "0.2")),
+        "FEED_LOCK_DIR": env.get("FEED_LOCK_DIR", str(ROOT / "var")),
+        # 教育體系單一簽入服務 (OpenID Connect, docs/sso.md): off unless the discovery URL
+        # and the client id are set.
+        "SSO_DISCOVERY_URL": env.get("SSO_DISCOVERY_URL", ""),
+        "SSO_CLIENT_ID": env.get("SSO_CLIENT_ID", ""),
+        "SSO_CLIENT_SECRET": env.get("SSO_CLIENT_SECRET", ""),
+        "SSO_SCOPES": env.get("SSO_SCOPES", "openid profile"),
+        "SSO_TOKEN_AUTH_METHOD": env.get("SSO_TOKEN_AUTH_METHOD", "client_secret_basic"),
+        "SSO_EDUINFO_URL": env.get("SSO_EDUINFO_URL", ""),
+        "SSO_NATIONAL_ID_CLAIM": env.get("SSO_NATIONAL_ID_CLAIM", ""),
+        "SSO_TIMEOUT": float(env.get("SSO_TIMEOUT", "5")),
     }
 
 

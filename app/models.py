@@ -149,6 +149,7 @@ class EndReason(enum.StrEnum):
     LEFT = "left"  # 離職
     TRANSFERRED = "transferred"  # 轉校
     RETIRED = "retired"  # 退休
+    NOT_IN_SOURCE = "not_in_source"  # 不在來源系統 (a nightly feed no longer lists the teacher)
 
 
 class AuthorityKind(enum.StrEnum):
@@ -538,6 +539,33 @@ class SyncRun(Base):
     rows_skipped: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # What a feed run did (app/feeds): teachers created, updated and ended, units created;
+    # the file's name and, for a refused run, why nothing was applied.
+    rows_created: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_ended: Mapped[int] = mapped_column(Integer, default=0)
+    units_created: Mapped[int] = mapped_column(Integer, default=0)
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(String(300), default="")
+
+    __table_args__ = (Index("ix_sync_run_feed_started", "feed", "started_at"),)
+
+
+class SsoIdentity(Base):
+    """A single sign-on identity (issuer, subject) linked to a teacher by a verified step."""
+
+    __tablename__ = "sso_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(20))  # national_id | password
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
+
+    teacher: Mapped[Teacher] = relationship()
+
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
 
 
 class LoginAttempt(Base):

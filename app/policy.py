@@ -117,6 +117,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "audit.all": frozenset({Role.OPERATOR}),
     # one's own password and contact data (/account/…): teachers and every business account
     "profile.edit": SIGNED_IN,
+    # the nightly roster feeds' run records (/operator/sync-runs/)
+    "sync_runs.view": frozenset({Role.OPERATOR}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

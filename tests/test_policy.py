@@ -30,6 +30,7 @@ from app.models import (
     Region,
     School,
     SchoolPlan,
+    SyncRun,
     Teacher,
     TeacherPlan,
 )
@@ -62,6 +63,7 @@ class World:
     job: Job | None = None
     other_job: Job | None = None
     course: Course | None = None
+    sync_run: SyncRun | None = None
 
 
 def build_world(factory) -> World:
@@ -104,6 +106,8 @@ def build_world(factory) -> World:
         school_id=school.id, registered_by_id=world.users["chief"].id, title="閱讀教學研習"
     )
     db.session.add(world.course)
+    world.sync_run = SyncRun(feed="taipei", status="applied", errors=[])
+    db.session.add(world.sync_run)
     db.session.commit()
     return world
 
@@ -375,6 +379,8 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "reports.manual_pdf": ("GET", "/manuals/school.pdf", "public.view"),
     "auth.school_login": ("GET", "/school/login", None),
     "auth.teacher_login": ("GET", "/teacher/login", None),
+    "sso.login": ("GET", "/sso/login", None),  # single sign-on: sign-in pages too
+    "sso.callback": ("GET", "/sso/callback", None),
     "teacher.dashboard": ("GET", "/teacher/", "teacher.home"),
     "teacher.plan": ("GET", "/teacher/plan", "teacher_plan.edit"),
     "teacher.autosave": ("POST", "/teacher/plan/autosave", "teacher_plan.edit"),
@@ -419,6 +425,8 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "profile.contact": ("GET", "/account/contact", "profile.edit"),
     "profile.forgot": ("GET", "/password/forgot", "public.view"),
     "profile.use_link": ("GET", "/password/link/no-such-token", "public.view"),
+    "feeds.sync_runs": ("GET", "/operator/sync-runs/", "sync_runs.view"),
+    "feeds.sync_run": ("GET", "/operator/sync-runs/{run}", "sync_runs.view"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -519,6 +527,7 @@ def test_route_role_matrix(app, client, world, monkeypatch, who):
             school=world.school.id,
             course=world.course.id,
             teacher=world.users["teacher"].id,
+            run=world.sync_run.id,
         )
         response = client.open(url, method=method, data={"version": "0"})
         expected = _expected(world, who, endpoint, action)

@@ -26,6 +26,7 @@ from app.forms import EmptyForm
 from app.lifecycle import handles, signed_in_account
 from app.params import local_path
 from app.plans import resume
+from app.sso import services as sso
 
 GENERIC_FAILURE = _l("登入失敗：帳號或密碼不正確，請確認後再試。")
 
@@ -74,11 +75,16 @@ def _sign_in(
         result = authenticate(form[identity].data, form.password.data, request.remote_addr or "")
         db.session.commit()  # the pair's count and the attempt are kept either way
         if result.subject is not None:
-            _start_session(result.subject)
+            subject = result.subject
+            pending = sso.take_pending_link()  # an SSO sign-in awaiting this verified step
+            roaming = sso.complete_link(subject, pending)
+            db.session.commit()
+            _start_session(subject)
+            sso.notify(subject, roaming)
             if result.notice is not None:
                 _tell_owner(result.notice)
             # Carried plan answers are saved next; a POST-only `next` lands on its page.
-            landing = url_for(policy.landing_endpoint(result.subject))
+            landing = url_for(policy.landing_endpoint(subject))
             return resume.after_sign_in(_safe_next(landing))
         failure = _locked_message(result) if result.locked_until else str(GENERIC_FAILURE)
     # The typed ID stays in its box (the user's own input on their own screen); it never

@@ -566,12 +566,22 @@ def test_external_rosters_are_read_only(app, client, factory, source, system):
     assert "外部名單老師" in page
     assert "/school/roster/register" not in page
     assert f"/school/roster/{teacher.id}/edit" not in page
-    run = SyncRun(feed=source.value, started_at=timeutil.taipei(2026, 12, 1, 2, 0), status="done")
+    run = SyncRun(
+        feed=source.value, started_at=timeutil.taipei(2026, 12, 1, 2, 0), status="applied"
+    )
     db.session.add(run)
     db.session.commit()
     page = client.get("/school/roster").get_data(as_text=True)
     assert "尚無紀錄" not in page
     assert timeutil.roc_datetime(run.started_at) in page
+    refused_run = SyncRun(
+        feed=source.value, started_at=timeutil.taipei(2026, 12, 2, 2, 0), status="refused"
+    )
+    db.session.add(refused_run)
+    db.session.commit()
+    page = client.get("/school/roster").get_data(as_text=True)
+    assert timeutil.roc_datetime(run.started_at) in page  # a refused file updated nothing
+    assert timeutil.roc_datetime(refused_run.started_at) not in page
     setting = "ROSTER_ECE_URL" if source == RosterSource.ECE else "ROSTER_TAIPEI_URL"
     assert app.config[setting] in page
     refused = client.post("/school/roster/register", data=_register_form())

@@ -311,18 +311,40 @@ def apply(application: Application) -> BusinessAccount:
     return account
 
 
-def activate(actor: Any, account: BusinessAccount) -> BusinessAccount:
-    """Activate an application: from now on the holder can sign in."""
+def _checked(actor: Any, account: BusinessAccount) -> bool:
+    """Refuse an actor who may not change this account (or its chief matter); say whether
+    the account is a chief's."""
     _refuse_unless_may(actor, account)
     chief = AccountType.CHIEF in account.types
     _chief_rule(actor, account, chief)
+    return chief
+
+
+def _set_status(
+    actor: Any,
+    account: BusinessAccount,
+    status: AccountStatus,
+    action: str,
+    *,
+    chief: bool,
+    end_sessions: bool = False,
+) -> BusinessAccount:
+    """Move the account to `status`, end its sessions if asked, and record the change."""
+    before = _state(account)
+    account.status = status
+    if end_sessions:
+        account.rotate_session_token()
+    db.session.flush()
+    _record(actor, account, action, before, chief_matter=chief)
+    return account
+
+
+def activate(actor: Any, account: BusinessAccount) -> BusinessAccount:
+    """Activate an application: from now on the holder can sign in."""
+    chief = _checked(actor, account)
     if account.status != AccountStatus.APPLIED:
         raise Refused(_("只有申請中的帳號可以啟用。"))
-    before = _state(account)
-    account.status = AccountStatus.ACTIVE
-    db.session.flush()
-    _record(actor, account, "activated", before, chief_matter=chief)
-    return account
+    return _set_status(actor, account, AccountStatus.ACTIVE, "activated", chief=chief)
 
 
 def set_types(actor: Any, account: BusinessAccount, types: set[AccountType]) -> BusinessAccount:
@@ -354,39 +376,26 @@ def set_types(actor: Any, account: BusinessAccount, types: set[AccountType]) -> 
 
 def disable(actor: Any, account: BusinessAccount) -> BusinessAccount:
     """Disable an active account; its open sessions end at once."""
-    _refuse_unless_may(actor, account)
-    chief = AccountType.CHIEF in account.types
-    _chief_rule(actor, account, chief)
+    chief = _checked(actor, account)
     if account.status != AccountStatus.ACTIVE:
         raise Refused(_("只有啟用中的帳號可以停用。"))
     _keep_a_chief(account)
-    before = _state(account)
-    account.status = AccountStatus.DISABLED
-    account.rotate_session_token()
-    db.session.flush()
-    _record(actor, account, "disabled", before, chief_matter=chief)
-    return account
+    return _set_status(
+        actor, account, AccountStatus.DISABLED, "disabled", chief=chief, end_sessions=True
+    )
 
 
 def enable(actor: Any, account: BusinessAccount) -> BusinessAccount:
     """Re-enable a disabled account."""
-    _refuse_unless_may(actor, account)
-    chief = AccountType.CHIEF in account.types
-    _chief_rule(actor, account, chief)
+    chief = _checked(actor, account)
     if account.status != AccountStatus.DISABLED:
         raise Refused(_("只有已停用的帳號可以重新啟用。"))
-    before = _state(account)
-    account.status = AccountStatus.ACTIVE
-    db.session.flush()
-    _record(actor, account, "enabled", before, chief_matter=chief)
-    return account
+    return _set_status(actor, account, AccountStatus.ACTIVE, "enabled", chief=chief)
 
 
 def delete(actor: Any, account: BusinessAccount) -> BusinessAccount:
     """Delete softly: the account can no longer sign in; its name stays in the trail."""
-    _refuse_unless_may(actor, account)
-    chief = AccountType.CHIEF in account.types
-    _chief_rule(actor, account, chief)
+    chief = _checked(actor, account)
     if account.status == AccountStatus.DELETED:
         raise Refused(_("這個帳號已刪除。"))
     courses = open_courses_of(account)
@@ -402,12 +411,9 @@ def delete(actor: Any, account: BusinessAccount) -> BusinessAccount:
             courses=courses,
         )
     _keep_a_chief(account)
-    before = _state(account)
-    account.status = AccountStatus.DELETED
-    account.rotate_session_token()
-    db.session.flush()
-    _record(actor, account, "deleted", before, chief_matter=chief)
-    return account
+    return _set_status(
+        actor, account, AccountStatus.DELETED, "deleted", chief=chief, end_sessions=True
+    )
 
 
 def update_contact(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from app import audit, events, security, timeutil
 from app.cycles.windows import current_cycle_id
 from app.extensions import db
+from app.feeds import last_sync
 from app.models import (
     Employment,
     EndReason,
@@ -187,13 +188,9 @@ def serving_employment(school_id: int, teacher_id: int) -> Employment | None:
 
 
 def latest_sync(school: School) -> SyncRun | None:
-    """The latest run of the feed that maintains this school's roster (None: never ran)."""
-    feed = EXTERNAL_FEEDS.get(school.roster_source)
-    if feed is None:
-        return None
-    return db.session.scalar(
-        select(SyncRun).where(SyncRun.feed == feed).order_by(SyncRun.started_at.desc()).limit(1)
-    )
+    """The last run of the feed that maintains this school's roster and applied its file
+    (None: a local roster, or never ran)."""
+    return last_sync(school.roster_source)
 
 
 def is_read_only(school: School) -> bool:

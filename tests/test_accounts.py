@@ -117,7 +117,7 @@ def test_an_application_waits_for_activation_and_is_announced(setting):
     assert account.types == {PLANNING, COURSES}
     assert account.job_title == "教務主任"
     assert heard == [(account.id, {"change": "applied"})]
-    assert authenticate_account("newbie", GOOD_PASSWORD, "test") is None  # cannot sign in
+    assert authenticate_account("newbie", GOOD_PASSWORD, "test").subject is None  # cannot sign in
     [entry] = _entries("account.applied")
     assert entry.school_id == setting.school.id
     assert entry.after == {"status": "applied", "types": ["planning", "courses"]}
@@ -165,7 +165,7 @@ def test_the_chief_activates_changes_disables_enables_and_deletes(setting):
     account = services.apply(_application(setting.school))
     services.activate(setting.chief, account)
     db.session.commit()
-    assert authenticate_account("newbie", GOOD_PASSWORD, "test") is not None
+    assert authenticate_account("newbie", GOOD_PASSWORD, "test").subject is not None
     services.set_types(setting.chief, account, {ROSTER, COURSES})
     assert account.types == {ROSTER, COURSES}
     token = account.session_token
@@ -173,13 +173,13 @@ def test_the_chief_activates_changes_disables_enables_and_deletes(setting):
     assert account.status == AccountStatus.DISABLED
     assert account.session_token != token  # every open session ends
     db.session.commit()
-    assert authenticate_account("newbie", GOOD_PASSWORD, "test") is None
+    assert authenticate_account("newbie", GOOD_PASSWORD, "test").subject is None
     services.enable(setting.chief, account)
     services.delete(setting.chief, account)
     db.session.commit()
     assert account.status == AccountStatus.DELETED
     assert account.name == "林小華"  # soft: the row and the name stay
-    assert authenticate_account("newbie", GOOD_PASSWORD, "test") is None
+    assert authenticate_account("newbie", GOOD_PASSWORD, "test").subject is None
     actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == [
         "account.applied",

@@ -203,7 +203,7 @@ def school_accounts(school: School) -> Response:
 
 
 @bp.route(
-    "/school/accounts/<int:account_id>/<any(activate, disable, enable, delete):operation>",
+    "/school/accounts/<id:account_id>/<any(activate, disable, enable, delete):operation>",
     methods=["GET", "POST"],
 )
 @handles("account.manage", load=account_in_scope)
@@ -235,7 +235,7 @@ def change_status(account: BusinessAccount, account_id: int, operation: str) -> 
     )
 
 
-@bp.route("/school/accounts/<int:account_id>/types", methods=["GET", "POST"])
+@bp.route("/school/accounts/<id:account_id>/types", methods=["GET", "POST"])
 @handles("account.manage", load=account_in_scope)
 def change_types(account: BusinessAccount, account_id: int) -> Any:
     form = TypesForm()
@@ -326,7 +326,7 @@ def region_schools() -> Response:
     )
 
 
-@bp.get("/region/schools/<int:school_id>")
+@bp.get("/region/schools/<id:school_id>")
 @handles("chief_accounts.overview", load=school_in_scope)
 def region_school(school: School, school_id: int) -> Response:
     accounts = services.accounts_of_school(school.id)

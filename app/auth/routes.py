@@ -5,7 +5,7 @@ from collections.abc import Callable
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 
 from app import policy, timeutil
@@ -14,7 +14,6 @@ from app.auth.forms import AccountLoginForm, TeacherLoginForm
 from app.auth.services import (
     FailureNotice,
     SignIn,
-    Subject,
     authenticate_account,
     authenticate_teacher,
     end_session,
@@ -39,12 +38,6 @@ def _login_limit() -> str:
 def _safe_next(default: str) -> str:
     """Only a same-origin relative path: never an open redirect."""
     return local_path(request.args.get("next")) or default
-
-
-def _start_session(subject: Subject) -> None:
-    session.clear()  # no fixation: a fresh session for the signed-in user
-    login_user(subject)
-    sessions.start()
 
 
 def _tell_owner(notice: FailureNotice) -> None:
@@ -79,7 +72,7 @@ def _sign_in(
             pending = sso.take_pending_link()  # an SSO sign-in awaiting this verified step
             roaming = sso.complete_link(subject, pending)
             db.session.commit()
-            _start_session(subject)
+            sessions.begin(subject)
             sso.notify(subject, roaming)
             if result.notice is not None:
                 _tell_owner(result.notice)

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app, flash, request, session
 from flask_babel import gettext as _
-from flask_login import logout_user
+from flask_login import login_user, logout_user
 
 # Real elapsed time, not the app's business clock (tests move that across days and it
 # decides deadlines, not how long someone has been away); tests replace this one.
@@ -29,6 +29,14 @@ def idle_seconds() -> int:
 
 def lifetime_seconds() -> int:
     return int(current_app.config["SESSION_LIFETIME_HOURS"]) * 3600
+
+
+def begin(subject: Any) -> None:
+    """Sign `subject` in on a fresh session (no fixation) and start its clocks: the one way
+    every sign-in (password, single sign-on, after a password change) starts a session."""
+    session.clear()
+    login_user(subject)
+    start()
 
 
 def start(now: float | None = None) -> None:

@@ -72,7 +72,7 @@ def register(school: School) -> Any:
     return render_template("courses/register.html", form=form, school=school), status
 
 
-@bp.post("/<int:course_id>/advance")
+@bp.post("/<id:course_id>/advance")
 @handles("course.manage", load=course_in_scope)
 def advance(course: Course, course_id: int) -> Any:
     form = AdvanceForm()

@@ -68,7 +68,7 @@ def sync_runs() -> Response:
     )
 
 
-@bp.get("/<int:run_id>")
+@bp.get("/<id:run_id>")
 @handles("sync_runs.view", load=_sync_run)
 def sync_run(run: SyncRun, run_id: int) -> Response:
     return htmx.render("feeds/sync_run.html", "feeds/_run.html", run=run, labels=LABELS)

@@ -17,7 +17,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import CursorResult, and_, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from app import audit, timeutil
@@ -379,7 +380,6 @@ def _require_open(ctx: PlanContext) -> None:
 
 def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
     model: Any = PLAN_MODELS[ctx.kind]  # SchoolPlan or TeacherPlan: the same columns
-    db.session.rollback()
     current: SchoolPlan | TeacherPlan | None = None
     if ctx.plan_id is not None:
         current = db.session.get(model, ctx.plan_id, populate_existing=True)
@@ -415,6 +415,12 @@ def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
     )
 
 
+def _insert_for(model: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in this database's dialect (SQLite and PostgreSQL)."""
+    dialect = db.session.get_bind().dialect.name
+    return postgresql_insert(model) if dialect == "postgresql" else sqlite_insert(model)
+
+
 def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], actor_name: str) -> int:
     """Insert the plan (first save) or update it if still at `expected_version`."""
     model: Any = PLAN_MODELS[ctx.kind]
@@ -435,13 +441,13 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
         if ctx.kind == PlanKind.TEACHER:
             assert ctx.teacher is not None
             row["teacher_id"] = ctx.teacher.id
-        try:
-            ctx.plan_id = db.session.execute(
-                insert(model).values(**row).returning(model.id)
-            ).scalar_one()
-        except IntegrityError:
-            # Someone created it first; _conflict rolls back the aborted transaction.
-            raise _conflict(ctx, actor_name) from None
+        # Someone may have created it first: then nothing is inserted and the transaction
+        # stays usable (no IntegrityError to roll back), and the other save is a conflict.
+        statement = _insert_for(model).values(**row).on_conflict_do_nothing()
+        plan_id = db.session.execute(statement.returning(model.id)).scalar_one_or_none()
+        if plan_id is None:
+            raise _conflict(ctx, actor_name)
+        ctx.plan_id = plan_id
         return 1
     result = cast(
         "CursorResult[Any]",  # an UPDATE: it has a rowcount

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, render_template, request, session, url_for
+from flask import current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import htmx, onetime
+from app.auth import sessions
 from app.extensions import limiter
 from app.lifecycle import discard, handles
 from app.models import LinkPurpose, Teacher
@@ -55,8 +56,7 @@ def password() -> Any:
             form[error.field].errors = [error.message]
         else:
             # This session goes on with the new token; every other one has ended.
-            session.clear()
-            login_user(person)
+            sessions.begin(person)
             flash(_("密碼已變更；您在其他裝置或瀏覽器的登入已全部結束。"), "ok")
             return htmx.redirect_to(_home())
     status = 422 if form.errors else 200

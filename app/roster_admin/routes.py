@@ -151,7 +151,7 @@ def register(school: School) -> Any:
     return render_template("roster_admin/register.html", form=form, school=school), status
 
 
-@bp.route("/<int:teacher_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:teacher_id>/edit", methods=["GET", "POST"])
 @handles("roster.edit", load=serving_teacher)
 def edit(employment: Employment, teacher_id: int) -> Any:
     if services.is_read_only(employment.school):
@@ -171,7 +171,7 @@ def edit(employment: Employment, teacher_id: int) -> Any:
     ), status
 
 
-@bp.route("/<int:teacher_id>/end", methods=["GET", "POST"])
+@bp.route("/<id:teacher_id>/end", methods=["GET", "POST"])
 @handles("roster.edit", load=serving_teacher)
 def end(employment: Employment, teacher_id: int) -> Any:
     if services.is_read_only(employment.school):
@@ -212,7 +212,7 @@ def end(employment: Employment, teacher_id: int) -> Any:
     ), status
 
 
-@bp.post("/<int:teacher_id>/reset-link")
+@bp.post("/<id:teacher_id>/reset-link")
 @handles("roster.edit", load=serving_teacher)
 def reset_link(employment: Employment, teacher_id: int) -> Any:
     form = EmptyForm()

@@ -12,13 +12,13 @@ from typing import Any
 
 import requests
 from authlib.common.errors import AuthlibBaseError
-from flask import abort, current_app, flash, redirect, session, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_login import login_user
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import policy
+from app.auth import sessions
 from app.extensions import db
 from app.sso import CLIENT, bp, services
 
@@ -86,7 +86,6 @@ def callback() -> BaseResponse:
         return redirect(url_for("auth.teacher_login"), 303)
     roaming = services.roam(teacher, info)
     db.session.commit()
-    session.clear()  # no fixation: a fresh session for the signed-in teacher
-    login_user(teacher)
+    sessions.begin(teacher)  # a fresh session (no fixation) with its clocks started
     services.notify(teacher, roaming)
     return redirect(url_for(policy.landing_endpoint(teacher)), 303)

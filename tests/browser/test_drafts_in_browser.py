@@ -388,7 +388,10 @@ def test_row_buttons_return_to_the_row_without_javascript(
     else:
         page.get_by_role("button", name=button, exact=True).click()
     expect(page).to_have_url(re.compile(re.escape(fragment) + "$"))
-    assert page.evaluate("() => window.scrollY") > 0  # not the top of the page
+    page.wait_for_load_state("load")  # the browser scrolls to the fragment as the page loads
+    # Not the top of the page: the row (waits for the scroll, fails if it never comes).
+    page.wait_for_function("() => window.scrollY > 0")
+    assert page.evaluate("() => window.scrollY") > 0
 
 
 # ---- accessibility of what issue 8 adds -------------------------------------------------

@@ -34,6 +34,7 @@ def test_idle_warning_is_announced_and_extends_the_session(
     violations = _csp_violations(page)
     page.clock.install()
     sign_in_teacher(page, world)
+    page.wait_for_load_state("load")  # session.js has set its timer on the fake clock
     dialog = page.get_by_role("alertdialog", name="即將自動登出")
     expect(dialog).to_be_hidden()
     page.clock.fast_forward("57:00")

@@ -242,7 +242,10 @@ def populate(settings: Settings, env: dict[str, str]) -> gen.GenerateReport:
     upgrade(env["DATABASE_URL"])
     with app.app_context():
         report = gen.generate(
-            settings.schools, settings.teachers_per_school, logins=settings.sessions
+            settings.schools,
+            settings.teachers_per_school,
+            logins=settings.sessions,
+            roster_teachers=gen.ROSTER_SCHOOL_TEACHERS,
         )
         db.session.commit()
         db.session.remove()

@@ -159,3 +159,24 @@ def test_bare_endpoint_answers_with_one_counted_statement(make_app, factory):
         assert client.get("/_bench/bare?id=x").status_code == 404
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def test_generator_gives_one_local_school_the_roster_benchmarks_size(app):
+    report = generate(schools=3, teachers_per_school=2, logins=5, roster_teachers=7)
+    db.session.commit()
+
+    assert report.roster_school is not None
+    school = db.session.get(School, report.roster_school["id"])
+    assert school is not None
+    assert school.stage != Stage.KINDERGARTEN
+    assert school.roster_source.value == "local"
+    current = db.session.scalar(
+        select(func.count()).where(Employment.school_id == school.id, Employment.valid_to.is_(None))
+    )
+    assert current == 7 == report.roster_school["teachers"]
+    assert report.created["teachers"] == 2 * 2 + 7
+    chief = db.session.scalar(
+        select(BusinessAccount).where(BusinessAccount.username == report.roster_school["username"])
+    )
+    assert chief is not None
+    assert chief.school_id == school.id

@@ -180,3 +180,15 @@ def test_generator_gives_one_local_school_the_roster_benchmarks_size(app):
     )
     assert chief is not None
     assert chief.school_id == school.id
+
+
+def test_national_id_lookup_figures_are_produced(app):
+    from bench.admin import time_lookups
+
+    generate(schools=2, teachers_per_school=3, logins=5)
+    db.session.commit()
+    figures = time_lookups(samples=5)
+    assert figures["lookups"] == 10
+    for key in ("national_id_ms", "existing_ms", "unknown_ms", "primary_key_ms"):
+        assert figures[key] > 0
+    assert figures["ratio_to_primary_key"] > 0

@@ -192,3 +192,38 @@ def test_national_id_lookup_figures_are_produced(app):
     for key in ("national_id_ms", "existing_ms", "unknown_ms", "primary_key_ms"):
         assert figures[key] > 0
     assert figures["ratio_to_primary_key"] > 0
+
+
+def test_taipei_feed_file_applies_and_a_second_run_changes_nothing(app, tmp_path):
+    from app.feeds.formats import FEEDS
+    from app.feeds.services import apply_feed
+    from app.models import RosterSource
+    from bench.feeds import write_taipei_feed
+
+    generate(schools=3, teachers_per_school=2, logins=5)
+    school = db.session.scalar(
+        select(School).where(
+            School.code.like(f"{CODE_PREFIX}%"), School.stage != Stage.KINDERGARTEN
+        )
+    )
+    school.roster_source = RosterSource.TAIPEI
+    db.session.commit()
+
+    path = tmp_path / "taipei.csv"
+    content = write_taipei_feed(path, 10)
+    assert content["rows"] >= 10
+    assert content["rows"] == content["existing"] + content["new"]
+    assert content["existing"] >= 2
+    assert path.read_text(encoding="utf-8").splitlines()[0] == (
+        "unit_code,national_id,name,title,subjects,status"
+    )
+    first = apply_feed(FEEDS["taipei"], path)
+    db.session.commit()
+    assert first.exit_code == 0, first.run.message
+    assert first.run.rows_read == content["rows"]
+    assert first.run.rows_created == content["new"]
+    assert first.run.rows_ended == 0
+    second = apply_feed(FEEDS["taipei"], path)
+    db.session.commit()
+    assert second.exit_code == 0
+    assert (second.run.rows_created, second.run.rows_updated, second.run.rows_ended) == (0, 0, 0)

@@ -64,6 +64,7 @@ from app.security import hash_password, vault
 
 DEFAULT_SCHOOLS = 400
 DEFAULT_TEACHERS_PER_SCHOOL = 50
+ROSTER_SCHOOL_TEACHERS = 300  # issue 10: the roster pages on a school of 300 teachers
 FULL_SCHOOLS = 4000  # × 50 = 200,000 teachers: SPEC §7
 CODE_PREFIX = "8"  # the demo seed and the tests use other first digits
 CHUNK = 2000
@@ -165,6 +166,9 @@ class GenerateReport:
     # (national ID, teacher id) of generated teachers who can write their plan right now
     # (window open, no submitted plan): the benchmark signs them in. Synthetic IDs.
     logins: list[tuple[str, int]] = field(default_factory=list)
+    # The school given `roster_teachers` current teachers (issue 10's roster benchmark):
+    # {"id", "code", "teachers", "username"} (its chief, who also holds 教師資料).
+    roster_school: dict[str, Any] | None = None
 
     def count(self, what: str, n: int = 1) -> None:
         self.created[what] = self.created.get(what, 0) + n
@@ -321,8 +325,10 @@ def _teachers(
     per_school: int,
     password_hash: str,
     report: GenerateReport,
+    sizes: dict[int, int] | None = None,
 ) -> list[tuple[int, _School, str]]:
-    """Insert the teachers and their employments; return (teacher id, school, national ID)."""
+    """Insert the teachers and their employments; return (teacher id, school, national ID).
+    `sizes` overrides the number of teachers of some schools (by school id)."""
     the_vault = vault()
     used = set(db.session.scalars(select(Teacher.national_id_hash)))
     started = timeutil.taipei(2020, 8, 1)
@@ -332,7 +338,7 @@ def _teachers(
 
     def people() -> Iterator[tuple[dict[str, Any], _School, str]]:
         for school in schools:
-            for n in range(per_school):
+            for n in range((sizes or {}).get(school.id, per_school)):
                 national_id = make_national_id(rng)
                 digest = the_vault.lookup_hash(national_id)
                 while digest in used:  # ~40 collisions at 200,000: draw again
@@ -403,6 +409,19 @@ def _teachers(
         flush()
     report.count("teachers", len(out))
     return out
+
+
+def _roster_school(schools: list[_School]) -> _School | None:
+    """The first generated school that keeps its roster here (not a kindergarten, not a
+    Taipei school: those rosters are read-only), deterministic for a given seed."""
+    rows = db.session.execute(
+        select(School.id, School.roster_source).where(School.id.in_([s.id for s in schools]))
+    )
+    sources = {row[0]: row[1] for row in rows}
+    for school in schools:
+        if school.stage != Stage.KINDERGARTEN and sources.get(school.id) == RosterSource.LOCAL:
+            return school
+    return None
 
 
 def _window_states(cycle: Cycle, kind: PlanKind, moment: datetime) -> dict[Stage, str]:
@@ -540,8 +559,12 @@ def generate(
     seed_value: int = 115,
     plan_share: float = 0.5,
     logins: int = 500,
+    roster_teachers: int | None = None,
 ) -> GenerateReport:
-    """Build the data set in the current app context; the caller commits (like `seed()`)."""
+    """Build the data set in the current app context; the caller commits (like `seed()`).
+
+    With `roster_teachers`, the first locally kept school gets that many current teachers
+    instead of `teachers_per_school` (report.roster_school names it)."""
     clock = time.perf_counter()
     report = GenerateReport()
     demo = seed()  # reference data, demo schools and teachers, the 113 and demo cycles
@@ -557,7 +580,16 @@ def generate(
     password_hash = hash_password(DEMO_PASSWORD)  # once: argon2 is slow on purpose
     generated = _schools(rng, schools, report)
     _accounts(generated, password_hash, report)
-    teachers = _teachers(rng, generated, teachers_per_school, password_hash, report)
+    big = _roster_school(generated) if roster_teachers else None
+    sizes = {big.id: roster_teachers} if big is not None and roster_teachers else None
+    teachers = _teachers(rng, generated, teachers_per_school, password_hash, report, sizes)
+    if big is not None and roster_teachers:
+        report.roster_school = {
+            "id": big.id,
+            "code": big.code,
+            "teachers": roster_teachers,
+            "username": f"chief{big.code}",
+        }
     db.session.flush()
     snapshot = take_snapshot(cycle, force=True)
     report.count("snapshot rows", snapshot.taken)
@@ -580,6 +612,12 @@ def main(argv: list[str] | None = None) -> int:
         "--full",
         action="store_true",
         help=f"national scale: {FULL_SCHOOLS} schools (× teachers per school)",
+    )
+    parser.add_argument(
+        "--roster-teachers",
+        type=int,
+        default=ROSTER_SCHOOL_TEACHERS,
+        help="current teachers of one locally kept school (0: none bigger than the rest)",
     )
     parser.add_argument("--seed", type=int, default=115, help="random seed (deterministic)")
     parser.add_argument(
@@ -604,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
             args.teachers_per_school,
             seed_value=args.seed,
             plan_share=args.plan_share,
+            roster_teachers=args.roster_teachers or None,
         )
         db.session.commit()
     created = "，".join(f"{k} {v:,}" for k, v in report.created.items())

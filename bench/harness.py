@@ -127,6 +127,7 @@ class Settings:
     port: int = 0
     keep: bool = False
     pdf: bool = True
+    feed_rows: int = 20_000  # issue 11; --full: 200,000
 
     @property
     def gunicorn_args(self) -> list[str]:
@@ -184,6 +185,12 @@ def parse_args(argv: list[str] | None) -> Settings:
         help="keep the database and the work directory (for investigation)",
     )
     p.add_argument("--no-pdf", action="store_true", help="skip bench.pdf even if present")
+    p.add_argument(
+        "--feed-rows",
+        type=int,
+        default=None,
+        help="rows of the taipei feed file (default 20,000; --full: 200,000; 0: skip)",
+    )
     a = p.parse_args(argv)
     return Settings(
         schools=gen.FULL_SCHOOLS if a.full else a.schools,
@@ -200,6 +207,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         port=a.port,
         keep=a.keep,
         pdf=not a.no_pdf,
+        feed_rows=a.feed_rows if a.feed_rows is not None else (200_000 if a.full else d.feed_rows),
     )
 
 
@@ -242,13 +250,81 @@ def populate(settings: Settings, env: dict[str, str]) -> gen.GenerateReport:
     upgrade(env["DATABASE_URL"])
     with app.app_context():
         report = gen.generate(
-            settings.schools, settings.teachers_per_school, logins=settings.sessions
+            settings.schools,
+            settings.teachers_per_school,
+            logins=settings.sessions,
+            roster_teachers=gen.ROSTER_SCHOOL_TEACHERS,
         )
         db.session.commit()
         db.session.remove()
     assert db.engine is not None
     db.engine.dispose()
     return report
+
+
+def lookup_figures(env: dict[str, str]) -> dict[str, Any]:
+    """Issue 10: the national-ID lookup of registering a teacher, in this process (bench.admin)."""
+    from app import create_app
+    from app.extensions import db
+    from bench.admin import time_lookups
+
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "DATABASE_URL": env["DATABASE_URL"],
+            "SECRET_KEY": env["SECRET_KEY"],
+            "PERSONAL_DATA_KEY": env["PERSONAL_DATA_KEY"],
+            "REDIS_URL": None,
+            "SINGLE_PROCESS": True,
+        }
+    )
+    try:
+        with app.app_context():
+            figures = time_lookups()
+            db.session.remove()
+    except Exception as error:  # report it; the other figures still count
+        figures = {"error": f"{type(error).__name__}: {error}"}
+    if db.engine is not None:
+        db.engine.dispose()
+    return figures
+
+
+def feed_figures(env: dict[str, str], rows: int, workdir: Path) -> dict[str, Any]:
+    """Issue 11: a taipei feed of `rows` rows applied twice with the real command."""
+    from app import create_app
+    from app.extensions import db
+    from bench.feeds import run_sync, write_taipei_feed
+
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "DATABASE_URL": env["DATABASE_URL"],
+            "SECRET_KEY": env["SECRET_KEY"],
+            "PERSONAL_DATA_KEY": env["PERSONAL_DATA_KEY"],
+            "REDIS_URL": None,
+            "SINGLE_PROCESS": True,
+        }
+    )
+    path = workdir / "taipei-feed.csv"
+    try:
+        with app.app_context():
+            content = write_taipei_feed(path, rows)
+            db.session.remove()
+        if db.engine is not None:
+            db.engine.dispose()
+        first = run_sync(env, path, ROOT)
+        second = run_sync(env, path, ROOT)
+    except Exception as error:  # report it; the other figures still count
+        return {"error": f"{type(error).__name__}: {error}"}
+    figures: dict[str, Any] = {"file": content, "first": first, "second": second}
+    if first["exit_code"] not in (0, 3) or second["exit_code"] not in (0, 3):
+        figures["error"] = f"sync exited {first['exit_code']}, {second['exit_code']}"
+        return figures
+    figures["rows_per_second"] = round(content["rows"] / first["seconds"], 1)
+    figures["peak_rss_mb"] = first["max_rss_mb"]
+    figures["second_to_first"] = round(second["seconds"] / first["seconds"], 3)
+    figures["target_second_to_first"] = 0.3
+    return figures
 
 
 def school_count(env: dict[str, str]) -> int:
@@ -1009,6 +1085,10 @@ def execute(run: Run, started: float) -> dict[str, Any]:
     say(f"generated in {report.seconds:.1f} s: {created}", started)
     if not report.logins:
         raise BenchError("the generator found no teacher whose plan window is open")
+    lookups = lookup_figures(env)
+    say(f"national-ID lookup (issue 10): {lookups}", started)
+    feed = feed_figures(env, settings.feed_rows, run.workdir) if settings.feed_rows else None
+    say(f"taipei feed (issue 11): {feed}", started)
 
     run.server = start_gunicorn(settings, env, run.workdir)
     port = run.server.port
@@ -1074,6 +1154,8 @@ def execute(run: Run, started: float) -> dict[str, Any]:
         "probes": probes,
         "results": results,
         "pdf": pdf,
+        "lookups": lookups,
+        "feed": feed,
         "sessions": len(sessions),
     }
 
@@ -1091,8 +1173,31 @@ def render(settings: Settings, out: dict[str, Any], server_cmd: str) -> dict[str
         f"{settings.rounds} rounds × {settings.duration:g} s per endpoint"
     )
     print(table(results, probes))
+    print(
+        "load average at the end (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
     print()
     print(statements_text(probes))
+    lookups = out.get("lookups") or {}
+    print()
+    print(
+        "register a teacher by national ID (issue 10, in-process, median of "
+        f"{lookups.get('lookups', '—')} lookups among {lookups.get('teachers', '—')} teachers): "
+        f"{lookups.get('national_id_ms', '—')} ms; × a primary-key lookup "
+        f"({lookups.get('primary_key_ms', '—')} ms) {lookups.get('ratio_to_primary_key', '—')}"
+        + (f"  ERROR {lookups['error']}" if "error" in lookups else "")
+    )
+    feed = out.get("feed")
+    if feed and "rows_per_second" in feed:
+        verdict = "ok" if feed["second_to_first"] <= feed["target_second_to_first"] else "MISS"
+        print(
+            f"taipei feed of {feed['file']['rows']:,} rows (issue 11, `flask sync taipei`, "
+            f"wall time incl. start-up): first run {feed['first']['seconds']} s = "
+            f"{feed['rows_per_second']:,} rows/s, peak RSS {feed['peak_rss_mb']} MB; "
+            f"second (no change) ÷ first {feed['second_to_first']:.2f} (target ≤ 0.3) {verdict}"
+        )
+    elif feed:
+        print(f"taipei feed (issue 11): {feed}")
     if out["pdf"] is not None:
         print()
         print("PDF (issue 4, bench/pdf.py):")
@@ -1137,6 +1242,9 @@ def render(settings: Settings, out: dict[str, Any], server_cmd: str) -> dict[str
             for kind, summary in results.items()
         },
         "pdf": out["pdf"],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "national_id_lookup": out.get("lookups"),
+        "feed": out.get("feed"),
     }
 
 

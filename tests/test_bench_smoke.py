@@ -159,3 +159,71 @@ def test_bare_endpoint_answers_with_one_counted_statement(make_app, factory):
         assert client.get("/_bench/bare?id=x").status_code == 404
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def test_generator_gives_one_local_school_the_roster_benchmarks_size(app):
+    report = generate(schools=3, teachers_per_school=2, logins=5, roster_teachers=7)
+    db.session.commit()
+
+    assert report.roster_school is not None
+    school = db.session.get(School, report.roster_school["id"])
+    assert school is not None
+    assert school.stage != Stage.KINDERGARTEN
+    assert school.roster_source.value == "local"
+    current = db.session.scalar(
+        select(func.count()).where(Employment.school_id == school.id, Employment.valid_to.is_(None))
+    )
+    assert current == 7 == report.roster_school["teachers"]
+    assert report.created["teachers"] == 2 * 2 + 7
+    chief = db.session.scalar(
+        select(BusinessAccount).where(BusinessAccount.username == report.roster_school["username"])
+    )
+    assert chief is not None
+    assert chief.school_id == school.id
+
+
+def test_national_id_lookup_figures_are_produced(app):
+    from bench.admin import time_lookups
+
+    generate(schools=2, teachers_per_school=3, logins=5)
+    db.session.commit()
+    figures = time_lookups(samples=5)
+    assert figures["lookups"] == 10
+    for key in ("national_id_ms", "existing_ms", "unknown_ms", "primary_key_ms"):
+        assert figures[key] > 0
+    assert figures["ratio_to_primary_key"] > 0
+
+
+def test_taipei_feed_file_applies_and_a_second_run_changes_nothing(app, tmp_path):
+    from app.feeds.formats import FEEDS
+    from app.feeds.services import apply_feed
+    from app.models import RosterSource
+    from bench.feeds import write_taipei_feed
+
+    generate(schools=3, teachers_per_school=2, logins=5)
+    school = db.session.scalar(
+        select(School).where(
+            School.code.like(f"{CODE_PREFIX}%"), School.stage != Stage.KINDERGARTEN
+        )
+    )
+    school.roster_source = RosterSource.TAIPEI
+    db.session.commit()
+
+    path = tmp_path / "taipei.csv"
+    content = write_taipei_feed(path, 10)
+    assert content["rows"] >= 10
+    assert content["rows"] == content["existing"] + content["new"]
+    assert content["existing"] >= 2
+    assert path.read_text(encoding="utf-8").splitlines()[0] == (
+        "unit_code,national_id,name,title,subjects,status"
+    )
+    first = apply_feed(FEEDS["taipei"], path)
+    db.session.commit()
+    assert first.exit_code == 0, first.run.message
+    assert first.run.rows_read == content["rows"]
+    assert first.run.rows_created == content["new"]
+    assert first.run.rows_ended == 0
+    second = apply_feed(FEEDS["taipei"], path)
+    db.session.commit()
+    assert second.exit_code == 0
+    assert (second.run.rows_created, second.run.rows_updated, second.run.rows_ended) == (0, 0, 0)

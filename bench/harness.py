@@ -231,22 +231,29 @@ def drop_database(name: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def populate(settings: Settings, env: dict[str, str]) -> gen.GenerateReport:
-    """Migrate, seed and generate in this process, with the server's keys."""
+def _local_app(env: dict[str, str]) -> Any:
+    """The production app on the benchmark database, in this process only: no queue, no
+    limits (seeding and in-process figures)."""
     from app import create_app
-    from app.extensions import db
-    from app.migrate import upgrade
 
-    app = create_app(
+    return create_app(
         {
             "ENV_NAME": "production",
             "DATABASE_URL": env["DATABASE_URL"],
             "SECRET_KEY": env["SECRET_KEY"],
             "PERSONAL_DATA_KEY": env["PERSONAL_DATA_KEY"],
             "REDIS_URL": None,
-            "SINGLE_PROCESS": True,  # seeding in this process only: no queue, no limits
+            "SINGLE_PROCESS": True,
         }
     )
+
+
+def populate(settings: Settings, env: dict[str, str]) -> gen.GenerateReport:
+    """Migrate, seed and generate in this process, with the server's keys."""
+    from app.extensions import db
+    from app.migrate import upgrade
+
+    app = _local_app(env)
     upgrade(env["DATABASE_URL"])
     with app.app_context():
         report = gen.generate(
@@ -264,20 +271,10 @@ def populate(settings: Settings, env: dict[str, str]) -> gen.GenerateReport:
 
 def lookup_figures(env: dict[str, str]) -> dict[str, Any]:
     """Issue 10: the national-ID lookup of registering a teacher, in this process (bench.admin)."""
-    from app import create_app
     from app.extensions import db
     from bench.admin import time_lookups
 
-    app = create_app(
-        {
-            "ENV_NAME": "production",
-            "DATABASE_URL": env["DATABASE_URL"],
-            "SECRET_KEY": env["SECRET_KEY"],
-            "PERSONAL_DATA_KEY": env["PERSONAL_DATA_KEY"],
-            "REDIS_URL": None,
-            "SINGLE_PROCESS": True,
-        }
-    )
+    app = _local_app(env)
     try:
         with app.app_context():
             figures = time_lookups()
@@ -291,20 +288,10 @@ def lookup_figures(env: dict[str, str]) -> dict[str, Any]:
 
 def feed_figures(env: dict[str, str], rows: int, workdir: Path) -> dict[str, Any]:
     """Issue 11: a taipei feed of `rows` rows applied twice with the real command."""
-    from app import create_app
     from app.extensions import db
     from bench.feeds import run_sync, write_taipei_feed
 
-    app = create_app(
-        {
-            "ENV_NAME": "production",
-            "DATABASE_URL": env["DATABASE_URL"],
-            "SECRET_KEY": env["SECRET_KEY"],
-            "PERSONAL_DATA_KEY": env["PERSONAL_DATA_KEY"],
-            "REDIS_URL": None,
-            "SINGLE_PROCESS": True,
-        }
-    )
+    app = _local_app(env)
     path = workdir / "taipei-feed.csv"
     try:
         with app.app_context():

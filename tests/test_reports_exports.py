@@ -147,9 +147,9 @@ def test_progress_partial_polls_while_a_job_runs(reports, client, factory, clock
     assert partial.status_code == 200
     assert "<html" not in fragment
     assert fragment.lstrip().startswith('<div id="export-jobs"')
-    assert 'hx-get="/school/exports"' in fragment
-    assert 'hx-trigger="every 2s"' in fragment
-    assert 'hx-swap="outerHTML"' in fragment
+    assert 'data-hx-get="/school/exports"' in fragment
+    assert 'data-hx-trigger="every 2s"' in fragment
+    assert 'data-hx-swap="outerHTML"' in fragment
     assert re.search(r'<progress class="progress" max="3" value="1"', fragment)
     assert "已完成 1／3 份" in fragment  # the text equivalent
     assert "產生中" in fragment
@@ -251,7 +251,7 @@ def test_export_runs_in_the_rq_worker(
 
     (job,) = _jobs()
     assert job.status == "queued"
-    assert 'hx-trigger="every 2s"' in client.get("/school/exports", headers=HX).get_data(
+    assert 'data-hx-trigger="every 2s"' in client.get("/school/exports", headers=HX).get_data(
         as_text=True
     )
     queue = jobs.pdf_queue()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
@@ -108,7 +108,7 @@ def logout():
         end_session(current_user._get_current_object())
         db.session.commit()
         logout_user()
-        session.clear()
+        sessions.clear()
         flash(_("您已登出。"), "info")
     return redirect(url_for("main.home"), 303)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app, flash, request, session
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
 # Real elapsed time, not the app's business clock (tests move that across days and it
@@ -21,6 +22,7 @@ from flask_login import login_user, logout_user
 wall_clock: Callable[[], float] = time.time
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
+LANGUAGE = "lang"  # the chosen interface language (main.choose_language, select_locale)
 
 
 def idle_seconds() -> int:
@@ -31,10 +33,27 @@ def lifetime_seconds() -> int:
     return int(current_app.config["SESSION_LIFETIME_HOURS"]) * 3600
 
 
+KIND_LABELS = {
+    "school": _l("業務帳號"),
+    "region": _l("區管中心"),
+    "authority": _l("主管機關"),
+    "operator": _l("系統管理"),
+}
+
+
+def clear() -> None:
+    """Empty the session but keep the chosen interface language (not personal data), so
+    signing in, signing out and an ended session do not switch an English page to Chinese."""
+    language = session.get(LANGUAGE)
+    session.clear()
+    if language is not None:
+        session[LANGUAGE] = language
+
+
 def begin(subject: Any) -> None:
     """Sign `subject` in on a fresh session (no fixation) and start its clocks: the one way
     every sign-in (password, single sign-on, after a password change) starts a session."""
-    session.clear()
+    clear()
     login_user(subject)
     start()
 
@@ -68,7 +87,7 @@ def enforce() -> None:
         session[SEEN_AT] = int(now)
         return
     logout_user()
-    session.clear()
+    clear()
     if reason == "idle":
         minutes = current_app.config["SESSION_IDLE_MINUTES"]
         flash(
@@ -87,7 +106,25 @@ def timing() -> dict[str, Any]:
     }
 
 
+def signed_in_label(user: Any) -> str:
+    """Who is signed in, for the header and refusals: the name and the kind of account."""
+    from app.models import AccountKind, BusinessAccount
+
+    if not isinstance(user, BusinessAccount):
+        return _("%(name)s（教師）", name=user.name)
+    if user.kind == AccountKind.SCHOOL and user.school is not None:
+        unit = _("%(school)s 業務帳號", school=user.school.name)
+    elif user.kind == AccountKind.REGION and user.region is not None:
+        unit = user.region.name
+    elif user.kind == AccountKind.AUTHORITY and user.authority is not None:
+        unit = user.authority.name
+    else:
+        unit = str(KIND_LABELS[user.kind])
+    return _("%(name)s（%(unit)s）", name=user.name, unit=unit)
+
+
 def init_app(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(hours=int(app.config["SESSION_LIFETIME_HOURS"]))
     app.before_request(enforce)
     app.jinja_env.globals["session_timing"] = timing
+    app.jinja_env.globals["signed_in_label"] = signed_in_label

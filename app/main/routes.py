@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import timeutil
+from app.auth import sessions
 from app.cycles.windows import current_cycle, cycle_by_year, state_between, windows_of
 from app.extensions import db
 from app.lifecycle import handles
@@ -58,6 +59,6 @@ def healthz():
 def choose_language(code: str):
     if code not in LANGUAGES:
         abort(404)
-    session["lang"] = LANGUAGES[code]
+    session[sessions.LANGUAGE] = LANGUAGES[code]
     # Back to the page the link was on, only when the Referer names this very origin.
     return redirect(referrer_path() or url_for("main.home"), 303)

@@ -271,7 +271,7 @@
     setInput("csrf_token", token);
     var inputs = document.querySelectorAll('input[name="csrf_token"]');
     for (var i = 0; i < inputs.length; i++) { inputs[i].value = token; }
-    document.body.setAttribute("hx-headers:inherited", JSON.stringify({"X-CSRFToken": token}));
+    document.body.setAttribute("data-hx-headers:inherited", JSON.stringify({"X-CSRFToken": token}));
   }
 
   // Ask the server for this user's token: a fresh one after signing in again (here or in

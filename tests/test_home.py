@@ -94,7 +94,8 @@ def test_home_shows_dates_contact_and_entry_points(client, clock):
     assert 'href="/school/"' in html
     assert 'href="/teacher/"' in html
     assert "剩 3 天 7 小時" in html  # time left for 國小 (closes 8/23 17:00)
-    assert "/manuals/school.pdf" in html
+    assert "/manuals/school.pdf?year=113" in html  # the manuals of the cycle shown
+    assert "/manuals/teacher.pdf?year=113" in html
 
 
 def test_home_without_any_cycle(client):

@@ -113,6 +113,8 @@ def test_school_plan_pdf_summarises_its_teachers(reports, client, factory, clock
     for row in ("1林志豪教師未填寫", "2王小明教師已送出", "3陳美玲教師草稿"):
         assert row in lines
     assert "張大同" not in text  # another school's teacher
+    assert "承辦人單位主管校長" in lines  # the signature block after the plan
+    assert flat.count("日期：年月日") == 3  # a date line under each signature
     # Needs by rank, modes and hours of the submitted plan only (the draft is not counted).
     assert "標準4善用教學策略進行有效教學1001" in lines
     assert "標準2具備領域/學科知識及相關教學知能0000" in lines

@@ -89,11 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["get_locale"] = get_locale
     markup.install(app.jinja_env)
-    app.jinja_env.filters.update(
-        roc_date=timeutil.roc_date,
-        roc_datetime=timeutil.roc_datetime,
-        roc_time=timeutil.roc_time,
-    )
+    app.jinja_env.filters.update(roc_time=timeutil.roc_time)  # roc_date(time): app/i18n.py
     app.jinja_env.globals.update(
         contact=lambda: {
             "unit": app.config["CONTACT_UNIT"],

@@ -8,6 +8,7 @@ same for the whole request, so templates keep it on `g`.
 from __future__ import annotations
 
 import functools
+from datetime import date, datetime
 from typing import Any
 
 from babel import support
@@ -17,7 +18,7 @@ from jinja2.nodes import EvalContext
 from jinja2.utils import pass_eval_context
 from markupsafe import Markup
 
-from app import config
+from app import config, timeutil
 
 
 def _catalog() -> Any:
@@ -80,11 +81,47 @@ def install(env: Any) -> None:
         npgettext=_npgettext,
     )
     env.newstyle_gettext = True
+    env.globals["colon"] = colon
+    # Web pages only: the PDFs format their dates in Python (zh-TW documents).
+    env.filters.update(roc_date=date_filter, roc_datetime=datetime_filter)
+
+
+def english() -> bool:
+    """Whether the current request's pages speak English."""
+    return has_request_context() and str(get_locale()) == "en"
+
+
+def colon() -> str:
+    """The colon after a label: full-width in Chinese, ": " in English."""
+    return ": " if english() else "："
+
+
+def _gregorian(value: date | datetime, with_time: bool) -> str:
+    if isinstance(value, datetime):
+        local = timeutil.to_taipei(value)
+        return f"{local:%Y-%m-%d %H:%M}" if with_time else f"{local:%Y-%m-%d}"
+    return f"{value:%Y-%m-%d}"
+
+
+def date_filter(value: date | datetime | None) -> str:
+    """The ROC date (113年8月23日); English pages add the Gregorian date beside it."""
+    text = timeutil.roc_date(value)
+    if value is None or not english():
+        return text
+    return f"{text} ({_gregorian(value, with_time=False)})"
+
+
+def datetime_filter(value: datetime | None) -> str:
+    """The ROC date and time (113年8月23日 17:00); English adds the Gregorian beside it."""
+    text = timeutil.roc_datetime(value)
+    if value is None or not english():
+        return text
+    return f"{text} ({_gregorian(value, with_time=True)})"
 
 
 def questionnaire_lang() -> str:
     """The questionnaires' label language ("zh" or "en") for the current request."""
-    return "en" if has_request_context() and str(get_locale()) == "en" else "zh"
+    return "en" if english() else "zh"
 
 
 def N_(message: str) -> str:

@@ -190,3 +190,21 @@ def test_pages_carry_security_headers(client):
     assert "frame-ancestors 'none'" in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_english_home_puts_the_gregorian_date_beside_the_roc_date(client, clock):
+    import_113()
+    from app.extensions import db
+
+    db.session.commit()
+    clock.set(taipei(2024, 8, 20, 10, 0))
+    client.get("/lang/en")
+    html = client.get("/").get_data(as_text=True)
+    assert "Roster cutoff: <strong>113年8月2日 17:00 (2024-08-02 17:00)</strong>" in html
+    assert "113年8月23日 17:00 (2024-08-23 17:00)" in html
+    assert "Roster cutoff：" not in html  # no full-width colon after an English label
+
+    client.get("/lang/zh")
+    html = client.get("/").get_data(as_text=True)
+    assert "教師名單基準日：<strong>113年8月2日 17:00</strong>" in html
+    assert "(2024-08-02" not in html

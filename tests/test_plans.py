@@ -820,3 +820,18 @@ def test_autosave_keeps_nul_bytes_and_invalid_utf8_out_and_the_rest_in(client, f
     assert plan.answers["remarks"].startswith("備")
     assert "\x00" not in plan.answers["remarks"]
     assert "q.activities.0.hours" in response.get_data(as_text=True)  # reported, kept
+
+
+def test_long_option_lists_read_in_columns(client, factory, clock):
+    world = setup_113(factory, stages=(Stage.ELEMENTARY,))
+    login_teacher(client, world["teachers"][Stage.ELEMENTARY])
+    clock.set(_at(TEACHER_WINDOWS[Stage.ELEMENTARY][1], 9))
+    page = client.get("/teacher/plan").get_data(as_text=True)
+    fieldsets = re.findall(r'<fieldset class="field q-question q-choices.*?</fieldset>', page, re.S)
+    layouts = set()
+    for fieldset in fieldsets:
+        options = fieldset.count('class="q-option"') - fieldset.count("--none")
+        columns = "q-options-columns" in fieldset
+        assert columns == (options >= 8)
+        layouts.add(columns)
+    assert layouts == {True, False}  # the teacher plan has long and short lists

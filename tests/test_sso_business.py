@@ -328,3 +328,13 @@ def test_provider_down_keeps_password_sign_in_working(make_app, app, factory):
     assert down.headers["Location"].endswith("/sso/account")
     assert "請稍後再試連結" in _page(client, "/sso/account")
     assert _signed_in_as_account(client)
+
+
+def test_the_account_page_lets_its_link_form_leave_for_the_provider(sso_client, provider, factory):
+    """The link button is a form whose answer is a redirect to the provider: form-action
+    must name the provider's origin there (Chromium blocks it otherwise), and only there."""
+    account = _account(factory)
+    login_account(sso_client, account)
+    policy = sso_client.get("/sso/account").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {provider.base};" in policy
+    assert "form-action 'self';" in sso_client.get("/school/").headers["Content-Security-Policy"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -24,7 +25,7 @@ from flask_login import current_user
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response as BaseResponse
 
-from app import htmx, policy
+from app import CONTENT_SECURITY_POLICY, htmx, policy
 from app.auth import sessions
 from app.extensions import db
 from app.forms import EmptyForm
@@ -185,18 +186,44 @@ def _account_links(flow: services.Flow, issuer: str, subject: str) -> BaseRespon
 # ---- a business account's own link ---------------------------------------------------------
 
 
+def _provider_origins() -> list[str]:
+    """The provider's origins, known without asking it: the discovery URL's, and the
+    authorization endpoint's once Authlib holds the metadata."""
+    client = current_app.extensions.get(CLIENT)
+    if client is None:
+        return []
+    urls = [current_app.config["SSO_DISCOVERY_URL"]]
+    urls.append(str((client.server_metadata or {}).get("authorization_endpoint") or ""))
+    origins: list[str] = []
+    for url in urls:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme in ("https", "http") and parts.netloc and origin not in origins:
+            origins.append(origin)
+    return origins
+
+
 @bp.get("/account")
 @handles("sso_link.manage")
 def account() -> Any:
     """連結教育體系單一簽入: the account's link, and the buttons to link or unlink."""
     holder = signed_in_account()
-    return render_template(
+    page = render_template(
         "sso/account.html",
         account=holder,
         identity=services.identity_of(holder),
         available=configured(current_app),
         form=EmptyForm(),
     )
+    response = current_app.make_response(page)
+    origins = _provider_origins()
+    if origins:
+        # The link button is a form (CSRF) whose answer sends the browser on to the
+        # provider: the browser follows it only when form-action allows that origin.
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(origins)
+        )
+    return response
 
 
 @bp.post("/account/link")

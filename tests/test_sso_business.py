@@ -6,8 +6,10 @@ teacher's and the account's links kept apart."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from app.extensions import db
@@ -338,3 +340,18 @@ def test_the_account_page_lets_its_link_form_leave_for_the_provider(sso_client, 
     policy = sso_client.get("/sso/account").headers["Content-Security-Policy"]
     assert f"form-action 'self' {provider.base};" in policy
     assert "form-action 'self';" in sso_client.get("/school/").headers["Content-Security-Policy"]
+
+
+def test_denying_at_the_provider_links_nothing(sso_client, provider, factory):
+    account = _account(factory)
+    login_account(sso_client, account)
+    location = _start_link(sso_client)
+    answer = requests.post(location, data={"action": "deny"}, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    callback = urlsplit(answer.headers["Location"])
+    assert "error=access_denied" in callback.query
+    response = sso_client.get(f"{callback.path}?{callback.query}")
+    assert response.headers["Location"].endswith("/sso/account")
+    assert "已在教育體系單一簽入服務取消" in _page(sso_client, "/sso/account")
+    assert count(SsoIdentity) == 0
+    assert _signed_in_as_account(sso_client)

@@ -93,6 +93,8 @@ def callback() -> BaseResponse:
     flow = services.take_flow(request.args.get("state"))
     purpose = flow.purpose if flow is not None else services.latest_purpose()
     info = None
+    if request.args.get("error") == "access_denied":  # the person said no at the provider
+        return _back(purpose, _("已在教育體系單一簽入服務取消，未登入，也未變更任何資料。"), "info")
     try:
         token = client.authorize_access_token()  # the state, the code, the ID token
         claims = token.get("userinfo")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AccountStatus, AccountType, AuditEntry, BusinessAccount, SsoIdentity
+from app.sso import services
 from tests.conftest import PASSWORD, login_account
 from tests.sso_support import authorize, closed_port, count, sign_in, sso_config, start
 
@@ -355,3 +356,18 @@ def test_denying_at_the_provider_links_nothing(sso_client, provider, factory):
     assert "已在教育體系單一簽入服務取消" in _page(sso_client, "/sso/account")
     assert count(SsoIdentity) == 0
     assert _signed_in_as_account(sso_client)
+
+
+def test_a_link_that_loses_a_race_is_refused_cleanly(sso_client, provider, factory, monkeypatch):
+    """Two links of one identity at once: the database's unique (issuer, subject, realm)
+    refuses the second even when both passed the check before writing."""
+    owner = _account(factory)
+    _identity(provider, owner, "biz-11")
+    other = _account(factory)
+    login_account(sso_client, other)
+    monkeypatch.setattr(services, "linked_account", lambda issuer, subject: None)  # both see none
+    response = _link(sso_client, "biz-11")
+    assert response.headers["Location"].endswith("/sso/account")
+    assert "剛剛已有其他連結" in _page(sso_client, "/sso/account")
+    assert [i.business_account_id for i in db.session.scalars(select(SsoIdentity))] == [owner.id]
+    assert _audit("sso.link") == []

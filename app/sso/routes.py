@@ -23,6 +23,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from joserfc.errors import JoseError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import CONTENT_SECURITY_POLICY, htmx, policy
@@ -178,10 +179,14 @@ def _account_links(flow: services.Flow, issuer: str, subject: str) -> BaseRespon
         return redirect(url_for("auth.school_login"), 303)
     try:
         services.link_account(account, issuer, subject)
+        db.session.commit()
     except services.SsoRefused as error:
         db.session.rollback()
         return _back(LINK, str(error))
-    db.session.commit()
+    except IntegrityError:  # another link of this identity or account won a race
+        db.session.rollback()
+        log.warning("sso: a concurrent link of account:%s was refused", account.id)
+        return _back(LINK, _("連結未完成：這個身分或帳號剛剛已有其他連結，請重新整理後確認。"))
     return _back(LINK, _("已連結教育體系單一簽入；之後可在業務帳號登入頁以單一簽入登入。"), "ok")
 
 

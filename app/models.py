@@ -552,20 +552,38 @@ class SyncRun(Base):
 
 
 class SsoIdentity(Base):
-    """A single sign-on identity (issuer, subject) linked to a teacher by a verified step."""
+    """A single sign-on identity (issuer, subject) linked by a verified step to a teacher
+    (realm "teacher") or to a business account (realm "school"): exactly one of the two.
+
+    One identity links to at most one teacher and at most one business account, and a
+    business account to at most one identity; the realm keeps the two kinds of link apart
+    (a teacher who also holds a business account may link the same identity to both)."""
 
     __tablename__ = "sso_identity"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issuer: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200))
-    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id"), index=True)
-    linked_by: Mapped[str] = mapped_column(String(20))  # national_id | password
+    realm: Mapped[str] = mapped_column(String(10), default="teacher")  # teacher | school
+    teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id"), index=True)
+    business_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("business_account.id"), unique=True
+    )
+    linked_by: Mapped[str] = mapped_column(String(20))  # national_id | password | signed_in
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
 
-    teacher: Mapped[Teacher] = relationship()
+    teacher: Mapped[Teacher | None] = relationship()
+    business_account: Mapped[BusinessAccount | None] = relationship()
 
-    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject", "realm"),
+        CheckConstraint("(teacher_id IS NULL) <> (business_account_id IS NULL)", name="one_owner"),
+        CheckConstraint(
+            "(realm = 'teacher' AND teacher_id IS NOT NULL)"
+            " OR (realm = 'school' AND business_account_id IS NOT NULL)",
+            name="realm_matches",
+        ),
+    )
 
 
 class LoginAttempt(Base):

@@ -119,6 +119,9 @@ POLICY: dict[str, frozenset[Role]] = {
     "profile.edit": SIGNED_IN,
     # the nightly roster feeds' run records (/operator/sync-runs/)
     "sync_runs.view": frozenset({Role.OPERATOR}),
+    # single sign-on for business accounts (/sso/account…): link, see and unlink one's own
+    # 教育體系單一簽入 identity
+    "sso_link.manage": SCHOOL_STAFF | OVERSIGHT,
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

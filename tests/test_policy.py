@@ -427,6 +427,10 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "profile.use_link": ("GET", "/password/link/no-such-token", "public.view"),
     "feeds.sync_runs": ("GET", "/operator/sync-runs/", "sync_runs.view"),
     "feeds.sync_run": ("GET", "/operator/sync-runs/{run}", "sync_runs.view"),
+    # single sign-on for business accounts: one's own link
+    "sso.account": ("GET", "/sso/account", "sso_link.manage"),
+    "sso.link": ("POST", "/sso/account/link", "sso_link.manage"),
+    "sso.unlink": ("GET", "/sso/account/unlink", "sso_link.manage"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 

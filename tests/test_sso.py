@@ -6,128 +6,36 @@ school id; the provider down."""
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from flask import Flask, jsonify, request
+from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import AuditEntry, EndReason, SsoIdentity, Teacher
 from app.sso import CLIENT
 from tests.conftest import PASSWORD
+from tests.sso_support import (
+    CLIENT_ID,
+    authorize,
+    closed_port,
+    count,
+    serve,
+    sign_in,
+    sso_config,
+    start,
+)
 
-CLIENT_ID = "jinxiu-test"
-
-
-@dataclass
-class Provider:
-    base: str
-    eduinfo: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def set_claims(self, sub: str, claims: dict[str, Any]) -> None:
-        response = requests.put(f"{self.base}/users/{sub}", json=claims, timeout=5)
-        assert response.status_code == 204
-
-
-def _serve(wsgi: Any) -> tuple[Any, threading.Thread]:
-    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    return server, thread
-
-
-@pytest.fixture(scope="session")
-def provider() -> Iterator[Provider]:
-    with warnings.catch_warnings():  # the mock imports Authlib's deprecated jose module
-        warnings.simplefilter("ignore")
-        import oidc_provider_mock
-
-        mock: Flask = oidc_provider_mock.app(require_nonce=True)
-    server, thread = _serve(mock)
-    state = Provider(base=f"http://127.0.0.1:{server.server_port}")
-
-    def eduinfo():
-        """The eduinfo API: a bearer GET, the token checked by the provider's userinfo."""
-        auth = request.headers.get("Authorization", "")
-        check = requests.get(f"{state.base}/userinfo", headers={"Authorization": auth}, timeout=5)
-        if check.status_code != 200:
-            return jsonify(error="invalid_token"), 401
-        sub = check.json()["sub"]
-        if sub not in state.eduinfo:
-            return jsonify(error="not_found"), 404
-        return jsonify({"sub": sub, **state.eduinfo[sub]})
-
-    mock.add_url_rule("/eduinfo", "eduinfo", eduinfo)
-    yield state
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture(autouse=True)
-def _insecure_transport(monkeypatch):
-    # The test provider speaks plain HTTP on 127.0.0.1; production issuers use HTTPS.
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # inside the mock's threads
-        yield
-
-
-def _sso_config(base: str) -> dict[str, Any]:
-    return {
-        "SSO_DISCOVERY_URL": f"{base}/.well-known/openid-configuration",
-        "SSO_CLIENT_ID": CLIENT_ID,
-        "SSO_CLIENT_SECRET": "test-client-secret",
-        "SSO_SCOPES": "openid profile",
-        "SSO_EDUINFO_URL": f"{base}/eduinfo",
-        "SSO_NATIONAL_ID_CLAIM": "national_id",
-    }
-
-
-@pytest.fixture(scope="session")
-def sso_app(make_app, provider) -> Flask:
-    return make_app(**_sso_config(provider.base))
-
-
-@pytest.fixture
-def sso_client(sso_app, app):
-    return sso_app.test_client()
-
-
-def _start(client) -> str:
-    response = client.get("/sso/login")
-    assert response.status_code == 302
-    return response.headers["Location"]
-
-
-def _authorize(location: str, sub: str) -> str:
-    """The provider's consent step: returns our callback URL (path and query)."""
-    answer = requests.post(location, data={"sub": sub}, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302, answer.text
-    parts = urlsplit(answer.headers["Location"])
-    return f"{parts.path}?{parts.query}"
-
-
-def _sign_in(client, sub: str):
-    return client.get(_authorize(_start(client), sub))
+pytest_plugins = ["tests.sso_fixtures"]
+pytestmark = pytest.mark.usefixtures("insecure_transport")
 
 
 def _signed_in(client) -> bool:
     return client.get("/teacher/").status_code == 200
-
-
-def _count(model: Any) -> int:
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 # ---- configuration and the flow -------------------------------------------------------------
@@ -143,7 +51,7 @@ def test_the_button_shows_only_when_configured(client, sso_client):
 
 
 def test_the_authorization_request_carries_pkce_state_and_nonce(sso_client):
-    query = parse_qs(urlsplit(_start(sso_client)).query)
+    query = parse_qs(urlsplit(start(sso_client)).query)
     assert query["response_type"] == ["code"]
     assert query["client_id"] == [CLIENT_ID]
     assert query["code_challenge_method"] == ["S256"]
@@ -162,7 +70,7 @@ def test_full_flow_links_by_national_id_claim(sso_client, provider, factory):
         "schoolid": school.code,
         "titles": [{"schoolid": school.code, "titles": ["教師"]}],
     }
-    response = _sign_in(sso_client, "edu-1")
+    response = sign_in(sso_client, "edu-1")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/teacher/")
     assert _signed_in(sso_client)
@@ -175,11 +83,11 @@ def test_full_flow_links_by_national_id_claim(sso_client, provider, factory):
     )
     assert identity.issuer == provider.base
     assert len([e for e in teacher.employments if e.valid_to is None]) == 1  # same school
-    assert _count(Teacher) == 1
+    assert count(Teacher) == 1
     # Signed out and in again: the link is used, no second identity.
     sso_client.post("/logout")
-    assert _sign_in(sso_client, "edu-1").status_code == 303
-    assert _count(SsoIdentity) == 1
+    assert sign_in(sso_client, "edu-1").status_code == 303
+    assert count(SsoIdentity) == 1
 
 
 def test_roaming_update_moves_the_service_school(sso_client, provider, factory):
@@ -195,7 +103,7 @@ def test_roaming_update_moves_the_service_school(sso_client, provider, factory):
             {"schoolid": new.code, "titles": ["教師", "組長"]},
         ],
     }
-    response = _sign_in(sso_client, "edu-2")
+    response = sign_in(sso_client, "edu-2")
     assert response.status_code == 303
     db.session.refresh(teacher)
     ended, started = teacher.employments
@@ -220,7 +128,7 @@ def test_an_unknown_school_id_is_logged_and_changes_nothing(sso_client, provider
     provider.set_claims("edu-3", {"national_id": teacher.plain_national_id})
     provider.eduinfo["edu-3"] = {"schoolid": "000000", "titles": []}
     with caplog.at_level(logging.WARNING, logger="app.sso.services"):
-        response = _sign_in(sso_client, "edu-3")
+        response = sign_in(sso_client, "edu-3")
     assert response.status_code == 303
     assert _signed_in(sso_client)
     assert "unknown eduinfo school id" in caplog.text
@@ -240,7 +148,7 @@ def test_an_unknown_school_id_is_logged_and_changes_nothing(sso_client, provider
 # ---- linking by one password sign-in ---------------------------------------------------------
 
 
-def test_first_sign_in_without_an_id_claim_links_after_a_password_sign_in(
+def test_first_sign_in_without_an_id_claim_links_after_a_passwordsign_in(
     sso_client, provider, factory
 ):
     old = factory.school(name="高雄市立甲國小")
@@ -248,22 +156,22 @@ def test_first_sign_in_without_an_id_claim_links_after_a_password_sign_in(
     teacher = factory.teacher(old)
     db.session.commit()
     provider.eduinfo["edu-4"] = {"schoolid": new.code, "titles": []}  # no national-ID claim
-    response = _sign_in(sso_client, "edu-4")
+    response = sign_in(sso_client, "edu-4")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/teacher/login")
     assert not _signed_in(sso_client)
     page = sso_client.get("/teacher/login").get_data(as_text=True)
     assert "請以教師帳號密碼登入一次" in page
-    assert _count(Teacher) == 1  # never a duplicate teacher
-    assert _count(SsoIdentity) == 0
+    assert count(Teacher) == 1  # never a duplicate teacher
+    assert count(SsoIdentity) == 0
     # A wrong password links nothing …
     wrong = sso_client.post(
         "/teacher/login", data={"national_id": teacher.plain_national_id, "password": "nope"}
     )
     assert wrong.status_code == 401
-    assert _count(SsoIdentity) == 0
+    assert count(SsoIdentity) == 0
     # … the pending link was spent by that attempt: start again, then sign in correctly.
-    _sign_in(sso_client, "edu-4")
+    sign_in(sso_client, "edu-4")
     ok = sso_client.post(
         "/teacher/login", data={"national_id": teacher.plain_national_id, "password": PASSWORD}
     )
@@ -275,8 +183,8 @@ def test_first_sign_in_without_an_id_claim_links_after_a_password_sign_in(
     assert [e.school_id for e in teacher.employments if e.valid_to is None] == [new.id]
     sso_client.post("/logout")
     # From now on single sign-on alone signs the teacher in.
-    assert _sign_in(sso_client, "edu-4").headers["Location"].endswith("/teacher/")
-    assert _count(Teacher) == 1
+    assert sign_in(sso_client, "edu-4").headers["Location"].endswith("/teacher/")
+    assert count(Teacher) == 1
 
 
 def test_an_id_claim_of_no_known_teacher_creates_nobody(sso_client, provider, factory):
@@ -284,10 +192,10 @@ def test_an_id_claim_of_no_known_teacher_creates_nobody(sso_client, provider, fa
     db.session.commit()
     provider.set_claims("edu-5", {"national_id": "A123456789"})
     provider.eduinfo["edu-5"] = {"schoolid": school.code, "titles": []}
-    response = _sign_in(sso_client, "edu-5")
+    response = sign_in(sso_client, "edu-5")
     assert response.headers["Location"].endswith("/teacher/login")
-    assert _count(Teacher) == 0
-    assert _count(SsoIdentity) == 0
+    assert count(Teacher) == 0
+    assert count(SsoIdentity) == 0
 
 
 # ---- what an attacker or a broken provider sends ---------------------------------------------
@@ -297,7 +205,7 @@ def test_a_forged_state_is_refused(sso_client, provider, factory, caplog):
     teacher = factory.teacher(factory.school())
     db.session.commit()
     provider.set_claims("edu-6", {"national_id": teacher.plain_national_id})
-    callback = _authorize(_start(sso_client), "edu-6")
+    callback = authorize(start(sso_client), "edu-6")
     forged = callback.replace("state=", "state=forged")
     with caplog.at_level(logging.WARNING, logger="app.sso.routes"):
         response = sso_client.get(forged)
@@ -306,7 +214,7 @@ def test_a_forged_state_is_refused(sso_client, provider, factory, caplog):
     assert response.headers["Location"].endswith("/teacher/login")
     assert "驗證資料不正確或已過期" in sso_client.get("/teacher/login").get_data(as_text=True)
     assert not _signed_in(sso_client)
-    assert _count(SsoIdentity) == 0
+    assert count(SsoIdentity) == 0
 
 
 def _with_token(monkeypatch, sso_app, change) -> None:
@@ -323,7 +231,7 @@ def _with_token(monkeypatch, sso_app, change) -> None:
 def _refused(sso_client) -> None:
     assert "驗證資料不正確或已過期" in sso_client.get("/teacher/login").get_data(as_text=True)
     assert not _signed_in(sso_client)
-    assert _count(SsoIdentity) == 0
+    assert count(SsoIdentity) == 0
 
 
 def test_a_tampered_id_token_is_refused(
@@ -340,7 +248,7 @@ def test_a_tampered_id_token_is_refused(
 
     _with_token(monkeypatch, sso_app, tamper)
     with caplog.at_level(logging.WARNING, logger="app.sso.routes"):
-        response = _sign_in(sso_client, "edu-7")
+        response = sign_in(sso_client, "edu-7")
     assert "BadSignatureError" in caplog.text
     assert response.headers["Location"].endswith("/teacher/login")
     _refused(sso_client)
@@ -352,14 +260,14 @@ def test_an_id_token_for_another_audience_is_refused(
     teacher = factory.teacher(factory.school())
     db.session.commit()
     provider.set_claims("edu-8", {"national_id": teacher.plain_national_id})
-    location = _start(sso_client)
+    location = start(sso_client)
     ours = parse_qs(urlsplit(location).query)
     # The same provider issues a genuine token to another client (another audience) …
     other = location.replace(f"client_id={CLIENT_ID}", "client_id=another-service")
     other = other.replace("code_challenge=", "x_challenge=").replace(
         "code_challenge_method=S256", "x=1"
     )
-    code = parse_qs(urlsplit(_authorize(other, "edu-8")).query)["code"][0]
+    code = parse_qs(urlsplit(authorize(other, "edu-8")).query)["code"][0]
     foreign = requests.post(
         f"{provider.base}/oauth2/token",
         data={
@@ -375,7 +283,7 @@ def test_an_id_token_for_another_audience_is_refused(
     # … and an attacker swaps it in for ours.
     _with_token(monkeypatch, sso_app, lambda token: {**token, **foreign})
     with caplog.at_level(logging.WARNING, logger="app.sso.routes"):
-        sso_client.get(_authorize(location, "edu-8"))
+        sso_client.get(authorize(location, "edu-8"))
     # Authlib's audience rules: our client id is not the audience (nor the authorised party).
     assert "'azp'" in caplog.text or "'aud'" in caplog.text
     _refused(sso_client)
@@ -388,16 +296,16 @@ def test_an_expired_id_token_is_refused(make_app, app, factory, caplog):
         import oidc_provider_mock
 
         stale: Flask = oidc_provider_mock.app(access_token_max_age=timedelta(minutes=-5))
-    server, thread = _serve(stale)
+    server, thread = serve(stale)
     try:
         base = f"http://127.0.0.1:{server.server_port}"
         teacher = factory.teacher(factory.school())
         db.session.commit()
         claims = {"national_id": teacher.plain_national_id}
         assert requests.put(f"{base}/users/edu-9", json=claims, timeout=5).status_code == 204
-        client = make_app(**_sso_config(base)).test_client()
+        client = make_app(**sso_config(base)).test_client()
         with caplog.at_level(logging.WARNING, logger="app.sso.routes"):
-            response = client.get(_authorize(_start(client), "edu-9"))
+            response = client.get(authorize(start(client), "edu-9"))
         assert "ExpiredTokenError" in caplog.text
         assert response.headers["Location"].endswith("/teacher/login")
         _refused(client)
@@ -406,16 +314,10 @@ def test_an_expired_id_token_is_refused(make_app, app, factory, caplog):
         thread.join(5)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_provider_down_keeps_password_sign_in_working(make_app, app, factory):
     teacher = factory.teacher(factory.school())
     db.session.commit()
-    down = make_app(**_sso_config(f"http://127.0.0.1:{_closed_port()}"))
+    down = make_app(**sso_config(f"http://127.0.0.1:{closed_port()}"))
     client = down.test_client()
     response = client.get("/sso/login")
     assert response.status_code == 303
@@ -437,10 +339,10 @@ def test_eduinfo_down_at_the_callback_signs_nobody_in(
     db.session.commit()
     provider.set_claims("edu-10", {"national_id": teacher.plain_national_id})
     monkeypatch.setitem(
-        sso_app.config, "SSO_EDUINFO_URL", f"http://127.0.0.1:{_closed_port()}/eduinfo"
+        sso_app.config, "SSO_EDUINFO_URL", f"http://127.0.0.1:{closed_port()}/eduinfo"
     )
-    response = _sign_in(sso_client, "edu-10")
+    response = sign_in(sso_client, "edu-10")
     assert response.headers["Location"].endswith("/teacher/login")
     assert "目前無法連線" in sso_client.get("/teacher/login").get_data(as_text=True)
     assert not _signed_in(sso_client)
-    assert _count(SsoIdentity) == 0
+    assert count(SsoIdentity) == 0

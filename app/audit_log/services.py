@@ -35,6 +35,10 @@ ACTION_LABELS = {
     "chief.deleted": "刪除總負責人帳號",
     "course.register": "登錄研習課程",
     "course.advance": "變更研習課程狀態",
+    # single sign-on (app/sso)
+    "sso.link": "連結教育體系單一簽入",
+    "sso.unlink": "解除教育體系單一簽入連結",
+    "sso.sign_in": "以教育體系單一簽入登入",
 }
 
 

@@ -119,6 +119,10 @@ POLICY: dict[str, frozenset[Role]] = {
     "profile.edit": SIGNED_IN,
     # the nightly roster feeds' run records (/operator/sync-runs/)
     "sync_runs.view": frozenset({Role.OPERATOR}),
+    # plan history: one's own plans of earlier cycles, every submitted version compared
+    # side by side, their PDFs (/teacher/plans/…; the school's: /school/plans/…)
+    "teacher_plan.history": frozenset({Role.TEACHER}),
+    "school_plan.history": frozenset({Role.CHIEF, Role.PLANNING}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

@@ -52,7 +52,9 @@ ROW_COMMUNITY = {
 
 def _rows(*rows: dict[str, str]) -> dict[str, str]:
     return {
-        f"q.activities.{i}.{name}": value for i, row in enumerate(rows) for name, value in row.items()
+        f"q.activities.{i}.{name}": value
+        for i, row in enumerate(rows)
+        for name, value in row.items()
     }
 
 

@@ -110,7 +110,9 @@ def _new_definition() -> dict[str, Any]:
             mode["options"] = mode["options"][:1]
             question["fields"] = [question["fields"][0], mode]
         new["sections"][0]["questions"].append(question)
-    new["sections"][0]["questions"].append({"code": "goal", "type": "text", "label": {"zh": "目標"}})
+    new["sections"][0]["questions"].append(
+        {"code": "goal", "type": "text", "label": {"zh": "目標"}}
+    )
     return new
 
 
@@ -157,8 +159,10 @@ def test_rows_added_and_removed_line_up_around_the_rows_kept() -> None:
     first, second, third = ({"topic": t, "mode": "m1"} for t in ("甲", "乙", "丙"))
     changes = compare_rows(ROWS_QUESTION, [first, second], [second, third])
     assert [c.state for c in changes] == [REMOVED, SAME, ADDED]
-    assert changes[0].old == ["甲", "研習"] and changes[0].new is None
-    assert changes[2].new == ["丙", "研習"] and changes[2].old is None
+    assert changes[0].old == ["甲", "研習"]
+    assert changes[0].new is None
+    assert changes[2].new == ["丙", "研習"]
+    assert changes[2].old is None
 
 
 def test_a_row_replaced_in_place_is_changed_field_by_field() -> None:
@@ -265,7 +269,8 @@ def test_a_cycle_not_yet_published_is_missing_everywhere(client, factory, clock,
 def test_the_version_history_says_when_and_by_whom(client, history) -> None:
     login_teacher(client, history["teacher"])
     page = client.get("/teacher/plans/113/versions").get_data(as_text=True)
-    assert "第 1 版" in page and "第 3 版" in page
+    assert "第 1 版" in page
+    assert "第 3 版" in page
     assert "教師 國小老師" in page
     assert "113年9月20日" in page
     one = client.get("/teacher/plans/113/versions/1").get_data(as_text=True)
@@ -278,11 +283,13 @@ def test_a_comparison_highlights_rows_added_and_removed(client, history) -> None
     response = client.get("/teacher/plans/113/compare?a=1&b=3")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert 'data-row-state="removed"' in page and 'data-row-state="added"' in page
+    assert 'data-row-state="removed"' in page
+    assert 'data-row-state="added"' in page
     assert 'data-row-state="same"' in page  # 閱讀素養教學 stayed
     assert 'data-question="needs" data-state="changed"' in page
     assert 'data-question="remarks" data-state="added"' in page
-    assert "<del>" in page and "<ins>" in page
+    assert "<del>" in page
+    assert "<ins>" in page
     # Without choosing, the two latest versions; reversed choices read oldest first.
     assert client.get("/teacher/plans/113/compare").get_data(as_text=True).count("第 1 版") >= 1
     assert client.get("/teacher/plans/113/compare?a=3&b=1").status_code == 200
@@ -339,16 +346,21 @@ def test_another_schools_versions_are_missing(client, history) -> None:
 
 def test_a_versions_pdf_comes_from_that_versions_answers(client, history, monkeypatch) -> None:
     version = db.session.scalar(
-        select(PlanVersion).where(PlanVersion.plan_kind == PlanKind.TEACHER, PlanVersion.version == 1)
+        select(PlanVersion).where(
+            PlanVersion.plan_kind == PlanKind.TEACHER, PlanVersion.version == 1
+        )
     )
     document = version_document(version)
     assert document is not None
     data = document.build()
     text = str(data["sections"])
-    assert "差異化教學策略" in text and "數學領域共備社群" not in text
+    assert "差異化教學策略" in text
+    assert "數學領域共備社群" not in text
     assert data["status_line"].startswith("第 1 版")
     later = db.session.scalar(
-        select(PlanVersion).where(PlanVersion.plan_kind == PlanKind.TEACHER, PlanVersion.version == 3)
+        select(PlanVersion).where(
+            PlanVersion.plan_kind == PlanKind.TEACHER, PlanVersion.version == 3
+        )
     )
     assert version_document(later).key != document.key
     login_teacher(client, history["teacher"])
@@ -406,7 +418,8 @@ def test_prefill_carries_existing_codes_in_one_audited_draft_save(client, histor
     response = client.post("/teacher/plan/prefill", data={"version": "0"})
     assert response.status_code == 303
     plan = _teacher_plan_114(history)
-    assert plan is not None and plan.status == PlanStatus.DRAFT
+    assert plan is not None
+    assert plan.status == PlanStatus.DRAFT
     answers = plan.answers
     assert answers["needs"] == ["std04", "std06", "std10"]
     assert answers["remarks"] == "希望多參加社群。"
@@ -428,7 +441,8 @@ def test_prefill_carries_existing_codes_in_one_audited_draft_save(client, histor
     page = client.get("/teacher/plan").get_data(as_text=True)
     assert "已自 113 學年度的規劃帶入下列答案" in page
     carried = page.split('data-prefill="carried"')[1].split('data-prefill="partial"')[0]
-    assert 'data-code="needs"' in carried and 'href="#q-needs"' in carried
+    assert 'data-code="needs"' in carried
+    assert 'href="#q-needs"' in carried
     new = page.split('data-prefill="new"')[1].split('data-prefill="not_carried"')[0]
     assert 'data-code="year_goal"' in new
     # The draft keeps validation beside the fields: the row without a mode says so.
@@ -442,7 +456,8 @@ def test_prefill_never_overwrites_and_refuses_a_stale_form(client, history, cloc
     login_teacher(client, history["teacher"])
     client.post("/teacher/plan", data={"version": "0", "q.remarks": "今年自己寫的"})
     plan = _teacher_plan_114(history)
-    assert plan is not None and plan.version == 1
+    assert plan is not None
+    assert plan.version == 1
     stale = client.post("/teacher/plan/prefill", data={"version": "0"}, follow_redirects=True)
     assert "請重新整理頁面" in stale.get_data(as_text=True)
     db.session.expire_all()
@@ -473,7 +488,8 @@ def test_a_school_prefills_from_its_own_plan_only(client, history, clock) -> Non
     plan = db.session.scalar(
         select(SchoolPlan).where(SchoolPlan.cycle_id == history["cycle_114"].id)
     )
-    assert plan is not None and plan.school_id == history["school"].id
+    assert plan is not None
+    assert plan.school_id == history["school"].id
     assert plan.answers["contact_name"] == "林承辦"
     assert len(plan.answers["activities"]) == 2
     count = select(func.count()).select_from(SchoolPlan)

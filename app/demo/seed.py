@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -355,7 +356,7 @@ _TEACHER_ROWS = [
 ]
 
 
-def _form(fields: dict[str, object], rows: list[dict[str, str]]) -> dict[str, object]:
+def _form(fields: Mapping[str, object], rows: list[dict[str, str]]) -> dict[str, object]:
     form = {f"q.{code}": value for code, value in fields.items()}
     for i, row in enumerate(rows):
         form.update({f"q.activities.{i}.{name}": value for name, value in row.items()})
@@ -403,6 +404,8 @@ def _history_plan(model, cycle, where: dict, forms, times, actor: str, **extra) 
         return False
     kind = PlanKind.TEACHER if model is TeacherPlan else PlanKind.SCHOOL
     questionnaire = latest_questionnaire(cycle, kind)
+    if questionnaire is None:
+        return False
     definition = questionnaire.definition
     answers = [engine.clean(definition, engine.parse_form(definition, form)) for form in forms]
     plan = model(

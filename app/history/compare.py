@@ -78,7 +78,9 @@ def compare_rows(
     changes: list[RowChange] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            changes += [RowChange(SAME, old_cells[i], new_cells[j1 + i - i1]) for i in range(i1, i2)]
+            changes += [
+                RowChange(SAME, old_cells[i], new_cells[j1 + i - i1]) for i in range(i1, i2)
+            ]
             continue
         paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
         for k in range(paired):

@@ -14,10 +14,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import lifecycle, timeutil
-from app.history import bp
+from app.history import bp, services
 from app.history.compare import compare, count_changes
 from app.history.forms import CompareForm
-from app.history import services
 from app.history.services import CyclePlan, VersionView
 from app.i18n import questionnaire_lang
 from app.lifecycle import handles, signed_in_account, signed_in_teacher
@@ -107,7 +106,7 @@ def _list(kind: PlanKind, user: Any) -> str:
     )
 
 
-def _plan_page(owner: CyclePlan) -> BaseResponse:
+def _plan_page(owner: CyclePlan) -> BaseResponse | str:
     endpoints = _endpoints(owner.kind)
     if owner.is_current:
         # The current cycle's plan is the plan page itself (editable while it is open).
@@ -194,9 +193,7 @@ def _compare(owner: CyclePlan) -> str:
         second = by_number[b if b is not None else versions[0].version]
         older, newer = sorted((first, second), key=lambda v: v.version)
         sections = compare(owner.definition, older.answers, newer.answers, questionnaire_lang())
-        context.update(
-            older=older, newer=newer, sections=sections, counts=count_changes(sections)
-        )
+        context.update(older=older, newer=newer, sections=sections, counts=count_changes(sections))
     return render_template("history/compare.html", **context)
 
 
@@ -229,7 +226,7 @@ def teacher_plans() -> str:
 
 @bp.get("/teacher/plans/<year:year>")
 @handles("teacher_plan.history", load=teacher_cycle_plan)
-def teacher_plan(owner: CyclePlan, year: int) -> BaseResponse:
+def teacher_plan(owner: CyclePlan, year: int) -> BaseResponse | str:
     return _plan_page(owner)
 
 
@@ -280,7 +277,7 @@ def school_plans() -> str:
 
 @bp.get("/school/plans/<year:year>")
 @handles("school_plan.history", load=school_cycle_plan)
-def school_plan(owner: CyclePlan, year: int) -> BaseResponse:
+def school_plan(owner: CyclePlan, year: int) -> BaseResponse | str:
     return _plan_page(owner)
 
 

@@ -80,7 +80,8 @@ def version_document(version: PlanVersion) -> Document | None:
         ref=("plan-version", str(version_id)),
         digest=cache_keys.digest(deps, revision()),
         filename="-".join(
-            part for part in (f"{kind.value}-plan", str(cycle.academic_year), who, f"v{number}")
+            part
+            for part in (f"{kind.value}-plan", str(cycle.academic_year), who, f"v{number}")
             if part
         )
         + ".pdf",

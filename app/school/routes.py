@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from app import events, htmx, lifecycle, policy
 from app.cycles.windows import current_cycle
 from app.extensions import db
-from app.history import services as history
 from app.forms import EmptyForm
+from app.history import services as history
 from app.lifecycle import handles, signed_in_account
 from app.models import ACCOUNT_TYPE_LABELS, BusinessAccount, Job, School, SchoolPlan
 from app.plans import services
@@ -110,7 +110,7 @@ def _extra(ctx: PlanContext) -> dict[str, Any]:
             "self": url_for("school.plan"),
             "autosave": url_for("school.autosave"),
             "reopen": url_for("school.reopen_plan"),
-        }
+        },
     }
 
 

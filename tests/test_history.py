@@ -505,11 +505,27 @@ def test_a_teacher_may_not_prefill_the_school_plan(client, history, clock) -> No
 # ---- the demo data -------------------------------------------------------------------------
 
 
-def test_the_demo_has_earlier_plans_with_versions(app) -> None:
-    from app.demo.seed import seed
+def test_the_demo_has_earlier_plans_with_versions(app, client) -> None:
+    from app.demo.seed import DEMO_PASSWORD, seed
 
-    seed()
+    report = seed()
     db.session.commit()
+    teacher_login = next(login for who, login, where in report.logins if where == "/teacher/")
+    client.post("/teacher/login", data={"national_id": teacher_login, "password": DEMO_PASSWORD})
+    assert "/teacher/plans" in client.get("/teacher/").get_data(as_text=True)
+    assert "帶入去年資料" in client.get("/teacher/plan").get_data(as_text=True)
+    compared = client.get("/teacher/plans/113/compare").get_data(as_text=True)
+    assert 'data-row-state="removed"' in compared and 'data-row-state="added"' in compared
+    client.post("/logout")
+    client.post("/school/login", data={"username": "plan523601", "password": DEMO_PASSWORD})
+    assert "/school/plans" in client.get("/school/").get_data(as_text=True)
+    assert "帶入去年資料" in client.get("/school/plan").get_data(as_text=True)
+    assert client.get("/school/plans/113/versions/3").status_code == 200
+    for kind in PlanKind:
+        version = db.session.scalar(select(PlanVersion).where(PlanVersion.plan_kind == kind))
+        plan_model: Any = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
+        plan = db.session.get(plan_model, version.plan_id)
+        assert engine.validate(plan.questionnaire.definition, version.answers, final=True) == {}
     counts = {}
     for kind in PlanKind:
         counts[kind] = db.session.scalar(

@@ -22,7 +22,7 @@ from app.models import (
     TeacherPlan,
 )
 from app.questionnaires import engine
-from app.reports import jobs
+from app.reports import documents, jobs
 from app.reports.versions import version_document
 from tests.conftest import login_account, login_teacher
 from tests.history_helpers import (
@@ -363,6 +363,7 @@ def test_a_versions_pdf_comes_from_that_versions_answers(client, history, monkey
         )
     )
     assert version_document(later).key != document.key
+    assert documents.document_for(document.ref).key == document.key  # the worker's way back
     login_teacher(client, history["teacher"])
     response, _data = download(client, "/teacher/plans/113/versions/1.pdf")
     assert_pdf_download(response, "teacher-plan-113-v1.pdf")

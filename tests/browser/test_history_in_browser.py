@@ -59,6 +59,9 @@ def test_prefill_and_compare_versions(page: Page, history_world: World) -> None:
     expect(page.locator("#f-activities-1-topic")).to_have_value("數學領域共備社群")
     expect(page.locator('[data-prefill="new"] li[data-code="year_goal"]')).to_be_visible()
     expect(page.get_by_role("button", name="帶入去年資料", exact=True)).to_have_count(0)
+    # Beside the questions themselves: carried over, and new this year.
+    expect(page.locator("#q-needs .prefill-mark")).to_have_text("去年帶入")
+    expect(page.locator("#q-year_goal .prefill-mark")).to_have_text("本學年度新題目")
     audit.check(page, "plan page after bringing in last year's answers")
 
     page.get_by_role("link", name="歷年規劃", exact=True).click()

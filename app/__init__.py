@@ -137,6 +137,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit_log_bp)  # /school/audit, /region/audit, /operator/audit
     app.register_blueprint(roster_admin_bp, url_prefix="/school/roster")
     app.register_blueprint(profile_bp)  # /account/…, /password/…; mails application notices
+    from app.history import bp as history_bp
+
+    app.register_blueprint(history_bp)  # /teacher/plans/…, /school/plans/…: plan history
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

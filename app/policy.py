@@ -122,6 +122,10 @@ POLICY: dict[str, frozenset[Role]] = {
     # single sign-on for business accounts (/sso/account…): link, see and unlink one's own
     # 教育體系單一簽入 identity
     "sso_link.manage": SCHOOL_STAFF | OVERSIGHT,
+    # plan history: one's own plans of earlier cycles, every submitted version compared
+    # side by side, their PDFs (/teacher/plans/…; the school's: /school/plans/…)
+    "teacher_plan.history": frozenset({Role.TEACHER}),
+    "school_plan.history": frozenset({Role.CHIEF, Role.PLANNING}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

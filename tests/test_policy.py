@@ -431,6 +431,31 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "sso.account": ("GET", "/sso/account", "sso_link.manage"),
     "sso.link": ("POST", "/sso/account/link", "sso_link.manage"),
     "sso.unlink": ("GET", "/sso/account/unlink", "sso_link.manage"),
+    # plan history: earlier cycles, versions, comparisons, PDFs; prefill from last cycle
+    "history.teacher_plans": ("GET", "/teacher/plans", "teacher_plan.history"),
+    "history.teacher_plan": ("GET", "/teacher/plans/113", "teacher_plan.history"),
+    "history.teacher_plan_pdf": ("GET", "/teacher/plans/113/plan.pdf", "teacher_plan.history"),
+    "history.teacher_versions": ("GET", "/teacher/plans/113/versions", "teacher_plan.history"),
+    "history.teacher_version": ("GET", "/teacher/plans/113/versions/1", "teacher_plan.history"),
+    "history.teacher_version_pdf": (
+        "GET",
+        "/teacher/plans/113/versions/1.pdf",
+        "teacher_plan.history",
+    ),
+    "history.teacher_compare": ("GET", "/teacher/plans/113/compare", "teacher_plan.history"),
+    "history.teacher_prefill": ("POST", "/teacher/plan/prefill", "teacher_plan.edit"),
+    "history.school_plans": ("GET", "/school/plans", "school_plan.history"),
+    "history.school_plan": ("GET", "/school/plans/113", "school_plan.history"),
+    "history.school_plan_pdf": ("GET", "/school/plans/113/plan.pdf", "school_plan.history"),
+    "history.school_versions": ("GET", "/school/plans/113/versions", "school_plan.history"),
+    "history.school_version": ("GET", "/school/plans/113/versions/1", "school_plan.history"),
+    "history.school_version_pdf": (
+        "GET",
+        "/school/plans/113/versions/1.pdf",
+        "school_plan.history",
+    ),
+    "history.school_compare": ("GET", "/school/plans/113/compare", "school_plan.history"),
+    "history.school_prefill": ("POST", "/school/plan/prefill", "school_plan.edit"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -456,6 +481,15 @@ OBJECTS = {
     "roster_admin.edit": lambda w, user: _own_school(user),
     "roster_admin.end": lambda w, user: _own_school(user),
     "roster_admin.reset_link": lambda w, user: _own_school(user),
+    # plan history: a school account's own school's plans (a teacher's: his own, by id)
+    "history.school_plans": lambda w, user: _own_school(user),
+    "history.school_plan": lambda w, user: _own_school(user),
+    "history.school_plan_pdf": lambda w, user: _own_school(user),
+    "history.school_versions": lambda w, user: _own_school(user),
+    "history.school_version": lambda w, user: _own_school(user),
+    "history.school_version_pdf": lambda w, user: _own_school(user),
+    "history.school_compare": lambda w, user: _own_school(user),
+    "history.school_prefill": lambda w, user: _own_school(user),
 }
 
 

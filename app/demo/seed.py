@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -309,6 +310,159 @@ def seed_school_administration(report: SeedReport, password_hash: str) -> None:
     db.session.flush()
 
 
+# ---- plan history: the demo school and its first teacher planned in 113 as well ----------
+
+HISTORY_SCHOOL = "523601"
+_SCHOOL_ROW = {
+    "topic_category": "std03",
+    "topic": "素養導向課程設計工作坊",
+    "mode": "lecture_workshop",
+    "hours": "6",
+    "term": "first",
+    "audience": "all_teachers",
+    "expected_participants": "40",
+}
+_SCHOOL_ROW_2 = {
+    "topic_category": "std05",
+    "topic": "學習評量設計研習",
+    "mode": "lecture_workshop",
+    "hours": "3",
+    "term": "second",
+    "audience": "all_teachers",
+    "expected_participants": "30",
+}
+_TEACHER_ROWS = [
+    {
+        "topic_category": "std04",
+        "topic": "差異化教學策略",
+        "mode": "plc",
+        "hours": "12",
+        "term": "first",
+    },
+    {
+        "topic_category": "std03",
+        "topic": "閱讀素養教學",
+        "mode": "lecture_workshop",
+        "hours": "6",
+        "term": "first",
+    },
+    {
+        "topic_category": "std09",
+        "topic": "數位學習融入教學",
+        "mode": "online",
+        "hours": "8",
+        "term": "second",
+    },
+]
+
+
+def _form(fields: Mapping[str, object], rows: list[dict[str, str]]) -> dict[str, object]:
+    form = {f"q.{code}": value for code, value in fields.items()}
+    for i, row in enumerate(rows):
+        form.update({f"q.activities.{i}.{name}": value for name, value in row.items()})
+    return form
+
+
+def _school_versions() -> list[dict[str, object]]:
+    fields = {
+        "contact_name": "黃承辦",
+        "contact_title": "教務主任",
+        "contact_phone": "07-7258600",
+        "contact_email": "office@demo.invalid",
+        "priority_issues": ["gender_equality", "reading"],
+        "priority_description": "以素養導向教學精進全校教師專業。",
+        "needs_support": "no",
+    }
+    second = {**fields, "contact_name": "林承辦", "priority_issues": ["reading"]}
+    return [_form(fields, [_SCHOOL_ROW]), _form(second, [_SCHOOL_ROW, _SCHOOL_ROW_2])]
+
+
+def _teacher_versions() -> list[dict[str, object]]:
+    fields = {
+        "needs.1": "std04",
+        "needs.2": "std06",
+        "needs.3": "std09",
+        "interest_areas": ["mathematics"],
+        "preferred_times": ["weekday_day"],
+    }
+    second = {
+        **fields,
+        "needs.3": "std10",
+        "preferred_times": ["weekday_day", "weekend"],
+        "remarks": "希望與同領域教師組成共備社群。",
+    }
+    return [_form(fields, _TEACHER_ROWS[:2]), _form(second, _TEACHER_ROWS[1:])]
+
+
+def _history_plan(model, cycle, where: dict, forms, times, actor: str, **extra) -> bool:
+    """One plan of a past cycle submitted twice (versions 1 and 3, reopened in between)."""
+    from app.cycles.services import latest_questionnaire
+    from app.models import PlanKind, PlanStatus, PlanVersion, TeacherPlan
+    from app.questionnaires import engine
+
+    if _one(model, cycle_id=cycle.id, **where) is not None:
+        return False
+    kind = PlanKind.TEACHER if model is TeacherPlan else PlanKind.SCHOOL
+    questionnaire = latest_questionnaire(cycle, kind)
+    if questionnaire is None:
+        return False
+    definition = questionnaire.definition
+    answers = [engine.clean(definition, engine.parse_form(definition, form)) for form in forms]
+    plan = model(
+        cycle_id=cycle.id,
+        questionnaire_id=questionnaire.id,
+        answers=answers[-1],
+        status=PlanStatus.SUBMITTED,
+        version=3,
+        submitted_at=times[-1],
+        updated_at=times[-1],
+        updated_by=actor,
+        **where,
+        **extra,
+    )
+    db.session.add(plan)
+    db.session.flush()
+    for number, kept, moment in zip((1, 3), answers, times, strict=True):
+        db.session.add(
+            PlanVersion(
+                plan_kind=kind,
+                plan_id=plan.id,
+                version=number,
+                answers=kept,
+                submitted_at=moment,
+                submitted_by=actor,
+            )
+        )
+    return True
+
+
+def seed_plan_history(report: SeedReport, teacher_id: int | None) -> None:
+    """The 113 school plan of the demo primary school and its first teacher's 113 plan,
+    each submitted twice: the history pages and 帶入去年資料 have something to show."""
+    from app.models import Cycle, SchoolPlan, Teacher, TeacherPlan
+
+    cycle = _one(Cycle, academic_year=113)
+    school = _one(School, code=HISTORY_SCHOOL)
+    planner = _one(BusinessAccount, username=f"plan{HISTORY_SCHOOL}")
+    if cycle is None or school is None or planner is None:
+        return
+    actor = f"{planner.name}（{planner.username}）"
+    times = [timeutil.taipei(2024, 8, 16, 15, 20), timeutil.taipei(2024, 8, 21, 10, 5)]
+    if _history_plan(SchoolPlan, cycle, {"school_id": school.id}, _school_versions(), times, actor):
+        report.count("plans of earlier cycles")
+    teacher = db.session.get(Teacher, teacher_id) if teacher_id else None
+    if teacher is None:
+        return
+    times = [timeutil.taipei(2024, 9, 17, 20, 40), timeutil.taipei(2024, 9, 25, 21, 15)]
+    where = {"teacher_id": teacher.id}
+    forms = _teacher_versions()
+    if _history_plan(
+        TeacherPlan, cycle, where, forms, times, f"教師 {teacher.name}", school_id=school.id
+    ):
+        report.count("plans of earlier cycles")
+    db.session.flush()
+
+
 def seed(today=None) -> SeedReport:
     """Create (or complete) the whole demo data set; safe to run again."""
     from app.cycles.services import import_cycle, take_snapshot
@@ -356,6 +510,15 @@ def seed(today=None) -> SeedReport:
         if cycle.roster_cutoff <= timeutil.now():
             take_snapshot(cycle)
     report.count("cycles refreshed", 2)
+    history_teacher = next(
+        (
+            find_teacher(national_id)
+            for school, national_id, _name in samples
+            if school.code == HISTORY_SCHOOL
+        ),
+        None,
+    )
+    seed_plan_history(report, history_teacher.id if history_teacher else None)
 
     for school, national_id, name in samples:
         if school.code in ("523601", "523501", "520301", "524801", "353601"):

@@ -10,7 +10,7 @@ from app.cycles.windows import current_cycle, cycle_by_year, state_between, wind
 from app.extensions import db
 from app.lifecycle import handles
 from app.main import bp
-from app.models import Cycle, PlanKind
+from app.models import Cycle, CycleStatus, PlanKind
 from app.params import referrer_path
 
 LANGUAGES = {"zh": "zh_Hant_TW", "en": "en"}
@@ -39,8 +39,8 @@ def home():
 @handles("public.view")
 def cycle_schedule(year: int):
     cycle = cycle_by_year(year)
-    if cycle is None:
-        abort(404)
+    if cycle is None or cycle.status == CycleStatus.DRAFT:
+        abort(404)  # a cycle being set up is not public yet
     return render_template("main/home.html", cycle=cycle, schedule=_schedule(cycle))
 
 

@@ -463,13 +463,15 @@ def _write(ctx: PlanContext, expected_version: int, values: dict[str, Any], acto
     return expected_version + 1
 
 
-def _audit(ctx: PlanContext, action: str, version: int) -> None:
+def _audit(
+    ctx: PlanContext, action: str, version: int, details: dict[str, Any] | None = None
+) -> None:
     table = "school_plan" if ctx.kind == PlanKind.SCHOOL else "teacher_plan"
     audit.record(
         action,
         table,
         ctx.plan_id,
-        after={"version": version, "cycle": ctx.cycle.academic_year},
+        after={"version": version, "cycle": ctx.cycle.academic_year, **(details or {})},
     )
 
 
@@ -566,6 +568,7 @@ def save_draft(
     *,
     base: dict[str, Any] | None = None,
     choices: dict[str, str] | None = None,
+    audit_as: tuple[str, dict[str, Any]] | None = None,
 ) -> Saved:
     """Store the draft as typed (valid or not) while the window is open, merged with what
     others saved since the form's base; report the problems instead of refusing."""
@@ -610,7 +613,9 @@ def save_draft(
             },
         )
     else:
-        _audit(ctx, "plan.save", version)
+        # A save with a purpose of its own (prefilled from last cycle) says so in its entry.
+        action, details = audit_as or ("plan.save", None)
+        _audit(ctx, action, version, details)
     return Saved(
         version,
         shown,

@@ -45,6 +45,7 @@ from app.stats import Scope, in_scope
 # them gets new cache keys, so nobody downloads a PDF laid out by the old code.
 _REVISION_SOURCES = (
     "app/reports/documents.py",
+    "app/reports/versions.py",  # plan history: a submitted version's PDF
     "app/reports/manuals.py",
     "app/reports/charts.py",
     "app/questionnaires/engine.py",  # summarise() shapes every plan's answers

@@ -31,7 +31,7 @@ from app.models import (
     TeacherPlan,
 )
 from app.questionnaires import engine
-from app.reports import cache_keys
+from app.reports import cache_keys, versions
 from app.reports.cache_keys import Document, TeacherPlanFacts, revision
 from app.reports.charts import bar_chart
 from app.reports.manuals import AUDIENCES, contact_of, manual_document, schedule_of
@@ -438,6 +438,8 @@ def document_for(ref: Iterable[str]) -> Document | None:
         # populate_existing: the caller may have just updated this row behind the ORM's back.
         teacher_plan = db.session.get(TeacherPlan, int(args[0]), populate_existing=True)
         return None if teacher_plan is None else teacher_plan_document(teacher_plan)
+    if kind == "plan-version" and len(args) == 1 and args[0].isdigit():
+        return versions.version_document_by_id(int(args[0]))  # plan history
     if kind == "school-plan" and len(args) == 1 and args[0].isdigit():
         school_plan = db.session.get(SchoolPlan, int(args[0]), populate_existing=True)
         return None if school_plan is None else school_plan_document(school_plan)

@@ -21,6 +21,7 @@ from app import events, htmx, lifecycle, policy
 from app.cycles.windows import current_cycle
 from app.extensions import db
 from app.forms import EmptyForm
+from app.history import services as history
 from app.lifecycle import handles, signed_in_account
 from app.models import ACCOUNT_TYPE_LABELS, BusinessAccount, Job, School, SchoolPlan
 from app.plans import services
@@ -102,13 +103,14 @@ def dashboard() -> Any:
     )
 
 
-def _extra() -> dict[str, Any]:
+def _extra(ctx: PlanContext) -> dict[str, Any]:
     return {
+        "history": history.prefill_panel(ctx),  # 帶入去年資料 and the version history
         "urls": {
             "self": url_for("school.plan"),
             "autosave": url_for("school.autosave"),
             "reopen": url_for("school.reopen_plan"),
-        }
+        },
     }
 
 
@@ -116,14 +118,14 @@ def _extra() -> dict[str, Any]:
 @handles("school_plan.edit", load=school_plan_context)
 def plan(ctx: PlanContext) -> Response:
     if request.method == "GET":
-        return render_plan(ctx, PAGE, **_extra())
+        return render_plan(ctx, PAGE, **_extra(ctx))
     return handle_post(
         ctx,
         PAGE,
         _actor(signed_in_account()),
         self_url=url_for("school.plan"),
         after_submit=events.plan_was_submitted,
-        **_extra(),
+        **_extra(ctx),
     )
 
 
@@ -137,7 +139,7 @@ def autosave(ctx: PlanContext) -> Response:
 @handles("school_plan.edit", load=school_plan_context)
 def reopen_plan(ctx: PlanContext) -> Response:
     return handle_reopen(
-        ctx, PAGE, _actor(signed_in_account()), self_url=url_for("school.plan"), **_extra()
+        ctx, PAGE, _actor(signed_in_account()), self_url=url_for("school.plan"), **_extra(ctx)
     )
 
 

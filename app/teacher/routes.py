@@ -9,6 +9,7 @@ from flask import Response, abort, make_response, render_template, request, url_
 
 from app import events
 from app.cycles.windows import current_cycle
+from app.history import services as history
 from app.i18n import questionnaire_lang
 from app.lifecycle import handles, signed_in_teacher
 from app.models import Teacher
@@ -94,6 +95,7 @@ def _school_plan_rows(ctx: PlanContext) -> dict[str, Any] | None:
 def _extra(ctx: PlanContext) -> dict[str, Any]:
     return {
         "school_plan": _school_plan_rows(ctx),
+        "history": history.prefill_panel(ctx),  # 帶入去年資料 and the version history
         "urls": {
             "self": url_for("teacher.plan"),
             "autosave": url_for("teacher.autosave"),

@@ -119,6 +119,10 @@ POLICY: dict[str, frozenset[Role]] = {
     "profile.edit": SIGNED_IN,
     # the nightly roster feeds' run records (/operator/sync-runs/)
     "sync_runs.view": frozenset({Role.OPERATOR}),
+    # operator console (/operator/cycles/…, /operator/announcements/…): cycles, their
+    # schedule, questionnaires, publishing and the roster snapshot; 最新消息
+    "cycle.setup": frozenset({Role.OPERATOR}),
+    "announcement.manage": frozenset({Role.OPERATOR}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

@@ -35,6 +35,17 @@ ACTION_LABELS = {
     "chief.deleted": "刪除總負責人帳號",
     "course.register": "登錄研習課程",
     "course.advance": "變更研習課程狀態",
+    # operator console
+    "cycle.import": "匯入學年度設定檔",
+    "cycle.create": "新增學年度",
+    "cycle.schedule": "變更名單基準日或填寫期間",
+    "cycle.publish": "公告學年度",
+    "cycle.close": "結束學年度",
+    "cycle.snapshot": "擷取教師名單",
+    "questionnaire.attach": "附加問卷",
+    "announcement.create": "新增最新消息",
+    "announcement.update": "修改最新消息",
+    "announcement.delete": "刪除最新消息",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app import htmx, timeutil
@@ -39,9 +40,9 @@ from app.questionnaires.cyclefile import CycleFileError, parse_questionnaire_tex
 QUESTIONNAIRE_MAX_BYTES = 256 * 1024
 
 STATUS_LABELS = {
-    CycleStatus.DRAFT: "草稿",
-    CycleStatus.PUBLISHED: "已公告",
-    CycleStatus.CLOSED: "已結束",
+    CycleStatus.DRAFT: _l("草稿"),
+    CycleStatus.PUBLISHED: _l("已公告"),
+    CycleStatus.CLOSED: _l("已結束"),
 }
 
 
@@ -51,7 +52,7 @@ def cycle_of_year(_user: Any, year: int, **_args: Any) -> Cycle | None:
 
 
 def _status_label(cycle: Cycle) -> str:
-    return _(STATUS_LABELS[cycle.status])
+    return str(STATUS_LABELS[cycle.status])
 
 
 @bp.get("/cycles/")

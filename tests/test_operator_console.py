@@ -126,6 +126,13 @@ def test_create_a_blank_cycle_and_refuse_a_year_that_exists(client, operator):
 
 def test_copy_last_year_moves_the_dates_on(client, operator):
     import_113()
+    answer = client.post(
+        "/operator/cycles/new",
+        data={"academic_year": "114", "copy_from": "113", "roster_cutoff": "2025-09-10T17:00"},
+    )
+    assert answer.status_code == 422
+    assert "名單基準日須早於教師自我專業進修規劃開始時間" in answer.get_data(as_text=True)
+    assert cycle_by_year(114) is None  # nothing half-created
     answer = client.post("/operator/cycles/new", data={"academic_year": "114", "copy_from": "113"})
     assert answer.status_code == 303
     assert answer.headers["Location"].endswith("/operator/cycles/114")
@@ -352,11 +359,9 @@ def test_bad_questionnaire_files_are_refused_whole(client, draft_114, case):
 def test_a_20_mb_upload_is_refused_with_a_clear_message(client, draft_114):
     # The body is built here: the test client would spool 20 MB into a temporary file.
     body = (
-        b"--b\r\nContent-Disposition: form-data; name=\"step\"\r\n\r\npreview\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="step"\r\n\r\npreview\r\n'
         b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.yaml"\r\n'
-        b"Content-Type: application/x-yaml\r\n\r\n"
-        + b"x" * (20 * 1024 * 1024)
-        + b"\r\n--b--\r\n"
+        b"Content-Type: application/x-yaml\r\n\r\n" + b"x" * (20 * 1024 * 1024) + b"\r\n--b--\r\n"
     )
     answer = client.post(
         "/operator/cycles/114/questionnaires/school",

@@ -486,6 +486,11 @@ def create_cycle(
                     )
                 )
     db.session.flush()
+    if copy_from is not None:
+        # A cutoff typed for the copy must still come before the teachers' period.
+        late = check_schedule(schedule_of(cycle)).get("roster_cutoff")
+        if late:
+            raise CycleRefused({"roster_cutoff": late})
     audit.record(
         "cycle.create",
         "cycle",

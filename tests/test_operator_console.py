@@ -34,7 +34,7 @@ from app.models import (
 )
 from app.operator.forms import schedule_form_data
 from app.timeutil import taipei
-from tests.conftest import login_account
+from tests.conftest import login_account, login_teacher
 from tests.plan_helpers import import_113, setup_113
 
 SCHOOL_FILE = ROOT / "data" / "questionnaires" / "school-113.yaml"
@@ -524,6 +524,12 @@ def test_announcements_reach_their_audience_newest_first(client, factory, operat
     assert "給學校" in dashboard
     assert "給所有人" in dashboard
     assert "給教師" not in dashboard
+    client.post("/logout")
+    login_teacher(client, factory.teacher(school))
+    mine = client.get("/teacher/").get_data(as_text=True)
+    assert "給教師" in mine
+    assert "給所有人" in mine
+    assert "給學校" not in mine
 
 
 def test_edit_and_delete_an_announcement(client, operator, clock):

@@ -70,13 +70,13 @@ def new() -> Any:
     return _edit(None)
 
 
-@bp.route("/<int:announcement_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:announcement_id>/edit", methods=["GET", "POST"])
 @handles("announcement.manage", load=announcement_by_id)
 def edit(announcement: Announcement, announcement_id: int) -> Any:
     return _edit(announcement)
 
 
-@bp.route("/<int:announcement_id>/delete", methods=["GET", "POST"])
+@bp.route("/<id:announcement_id>/delete", methods=["GET", "POST"])
 @handles("announcement.manage", load=announcement_by_id)
 def delete(announcement: Announcement, announcement_id: int) -> Any:
     form = EmptyForm()

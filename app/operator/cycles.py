@@ -127,7 +127,7 @@ def _cycle_page(cycle: Cycle, form: ScheduleForm, status: int = 200, **extra: An
     )
 
 
-@bp.route("/cycles/<int:year>", methods=["GET", "POST"])
+@bp.route("/cycles/<year:year>", methods=["GET", "POST"])
 @handles("cycle.setup", load=cycle_of_year)
 def cycle(cycle: Cycle, year: int) -> Any:
     if request.method == "GET":
@@ -161,7 +161,7 @@ def cycle(cycle: Cycle, year: int) -> Any:
     return htmx.redirect_to(url_for("operator.cycle", year=year))
 
 
-@bp.post("/cycles/<int:year>/publish")
+@bp.post("/cycles/<year:year>/publish")
 @handles("cycle.setup", load=cycle_of_year)
 def cycle_publish(cycle: Cycle, year: int) -> Any:
     form = ScheduleForm(data=schedule_form_data(services.schedule_of(cycle)), formdata=None)
@@ -175,7 +175,7 @@ def cycle_publish(cycle: Cycle, year: int) -> Any:
     return htmx.redirect_to(url_for("operator.cycle", year=year))
 
 
-@bp.route("/cycles/<int:year>/close", methods=["GET", "POST"])
+@bp.route("/cycles/<year:year>/close", methods=["GET", "POST"])
 @handles("cycle.setup", load=cycle_of_year)
 def cycle_close(cycle: Cycle, year: int) -> Any:
     form = EmptyForm()
@@ -201,7 +201,7 @@ def cycle_close(cycle: Cycle, year: int) -> Any:
     )
 
 
-@bp.route("/cycles/<int:year>/snapshot", methods=["GET", "POST"])
+@bp.route("/cycles/<year:year>/snapshot", methods=["GET", "POST"])
 @handles("cycle.setup", load=cycle_of_year)
 def cycle_snapshot(cycle: Cycle, year: int) -> Any:
     form = SnapshotForm()
@@ -271,7 +271,7 @@ def _read_upload(form: QuestionnaireUploadForm) -> tuple[str, str] | None:
     return name[:100], text
 
 
-@bp.route("/cycles/<int:year>/questionnaires/<kind>", methods=["GET", "POST"])
+@bp.route("/cycles/<year:year>/questionnaires/<kind>", methods=["GET", "POST"])
 @handles("cycle.setup", load=cycle_of_year)
 def cycle_questionnaire(cycle: Cycle, year: int, kind: str) -> Any:
     if kind not in {k.value for k in PlanKind}:

@@ -21,7 +21,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app import timeutil
 from app.cycles.services import PLAN_STAGES, Schedule, field_name
-from app.models import STAGE_LABELS, PlanKind, Stage
+from app.models import STAGE_LABELS, PlanKind
 
 # As app/feeds/forms.py: the stubs do not declare SelectChoice yet.
 SelectChoice = import_module("wtforms.fields.choices").SelectChoice
@@ -160,10 +160,6 @@ def schedule_form_data(schedule: Schedule) -> dict[str, Any]:
                 data[field_name(kind, stage, "opens")] = window[0]
                 data[field_name(kind, stage, "closes")] = window[1]
     return data
-
-
-def stage_label(stage: Stage) -> str:
-    return str(STAGE_LABELS[stage])
 
 
 class QuestionnaireUploadForm(FlaskForm):

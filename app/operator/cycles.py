@@ -252,8 +252,25 @@ def _too_large() -> str:
     return _("檔案過大：問卷檔上限為 %(kb)s KB", kb=QUESTIONNAIRE_MAX_BYTES // 1024)
 
 
+def _attached_text(
+    attach: QuestionnaireAttachForm, upload: QuestionnaireUploadForm
+) -> tuple[str, str] | None:
+    """The previewed file carried back by 附加此問卷 (checked again: never trusted)."""
+    if not attach.validate_on_submit():
+        upload.file.errors = [_("表單已過期，請重新上傳問卷檔。")]
+        return None
+    text = attach.source_text.data or ""
+    if len(text.encode("utf-8")) > QUESTIONNAIRE_MAX_BYTES:
+        upload.file.errors = [_too_large()]
+        return None
+    return (attach.file_name.data or "questionnaire.yaml")[:100], text
+
+
 def _read_upload(form: QuestionnaireUploadForm) -> tuple[str, str] | None:
     """The uploaded file's name and text, or None with the reason beside the field."""
+    if not form.validate_on_submit():
+        form.file.errors = [*form.file.errors, _("表單已過期，請重新整理頁面後再試。")]
+        return None
     upload = form.file.data
     if upload is None or not getattr(upload, "filename", ""):
         form.file.errors = [_("請選擇要上傳的問卷檔")]
@@ -295,27 +312,10 @@ def cycle_questionnaire(cycle: Cycle, year: int, kind: str) -> Any:
     if request.method == "GET":
         return render_template("operator/cycles/questionnaire.html", **context)
     attaching = request.form.get("step") == "attach"
-    if attaching:
-        if not attach.validate_on_submit():
-            upload.file.errors = [_("表單已過期，請重新上傳問卷檔。")]
-            return render_template("operator/cycles/questionnaire.html", **context), 422
-        name, text = (
-            (attach.file_name.data or "questionnaire.yaml")[:100],
-            attach.source_text.data or "",
-        )
-        if len(text.encode("utf-8")) > QUESTIONNAIRE_MAX_BYTES:
-            upload.file.errors = [
-                _("檔案過大：問卷檔上限為 %(kb)s KB", kb=QUESTIONNAIRE_MAX_BYTES // 1024)
-            ]
-            return render_template("operator/cycles/questionnaire.html", **context), 422
-    else:
-        if not upload.validate_on_submit():
-            upload.file.errors = [*upload.file.errors, _("表單已過期，請重新整理頁面後再試。")]
-            return render_template("operator/cycles/questionnaire.html", **context), 422
-        read = _read_upload(upload)
-        if read is None:
-            return render_template("operator/cycles/questionnaire.html", **context), 422
-        name, text = read
+    submitted = _attached_text(attach, upload) if attaching else _read_upload(upload)
+    if submitted is None:
+        return render_template("operator/cycles/questionnaire.html", **context), 422
+    name, text = submitted
     try:
         definition = parse_questionnaire_text(text, name, plan_kind=plan_kind.value)
         if attaching:

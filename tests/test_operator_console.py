@@ -560,3 +560,20 @@ def test_edit_and_delete_an_announcement(client, operator, clock):
     assert client.post(f"/operator/announcements/{item.id}/delete").status_code == 303
     assert _count(Announcement) == 0
     assert _audit("announcement.delete")[0].before["title"] == "改過的標題"
+
+
+def test_the_cli_cycle_file_refuses_alias_bombs_too(app, tmp_path):
+    from app.questionnaires.cyclefile import CycleFileError, load_cycle_file
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(HOSTILE["billion laughs"][0], encoding="utf-8")
+    with pytest.raises(CycleFileError) as refused:
+        load_cycle_file(bomb)
+    assert refused.value.messages == [
+        "bomb.yaml: YAML 錨點與別名展開後超過 100,000 個節點，拒絕處理"
+    ]
+    ordinary = tmp_path / "ordinary.yaml"
+    ordinary.write_text("a: &x [1, 2]\nb: *x\n", encoding="utf-8")
+    with pytest.raises(CycleFileError) as refused:  # small aliases are fine: the file's
+        load_cycle_file(ordinary)  # problems are then the ordinary ones
+    assert not any("別名" in message for message in refused.value.messages)

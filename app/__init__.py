@@ -140,6 +140,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.history import bp as history_bp
 
     app.register_blueprint(history_bp)  # /teacher/plans/…, /school/plans/…: plan history
+    # operator console: 最新消息 (the cycle pages are in the operator blueprint)
+    from app.announcements import bp as announcements_bp
+
+    app.register_blueprint(announcements_bp, url_prefix="/operator/announcements")
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, make_response, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -114,6 +123,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
+        if error.code == 413:  # say what the limit is (a questionnaire upload, a long form)
+            limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024
+            detail = str(_l("送出的資料或檔案超過上限（%(kb)s KB），請縮小檔案後再試。", kb=limit))
+            return render_error(413, detail=detail)
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

@@ -670,3 +670,55 @@ class OneTimeLink(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_one_time_link_subject", "subject_kind", "subject_id"),)
+
+
+# ---- operator console ----
+
+
+class PlanPeriod(Base):
+    """The overall period of one plan kind in a cycle; every stage's window lies inside it."""
+
+    __tablename__ = "plan_period"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    plan_kind: Mapped[PlanKind] = mapped_column(_enum(PlanKind, "plan_kind"))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "plan_kind"),
+        CheckConstraint("closes_at > opens_at", name="period_closes_after_opens"),
+    )
+
+
+class AnnouncementAudience(enum.StrEnum):
+    EVERYONE = "everyone"  # 所有人: the home page and every dashboard
+    SCHOOLS = "schools"  # 學校業務帳號: the 業務專區 dashboard
+    TEACHERS = "teachers"  # 教師: the teacher's dashboard
+
+
+ANNOUNCEMENT_AUDIENCE_LABELS = {
+    AnnouncementAudience.EVERYONE: _l("所有人"),
+    AnnouncementAudience.SCHOOLS: _l("學校業務帳號"),
+    AnnouncementAudience.TEACHERS: _l("教師"),
+}
+
+
+class Announcement(Base):
+    """最新消息: shown from `shows_from` to `shows_until` (Taipei days, both included)."""
+
+    __tablename__ = "announcement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(String(4000))
+    shows_from: Mapped[date] = mapped_column(Date, index=True)
+    shows_until: Mapped[date] = mapped_column(Date)
+    audience: Mapped[AnnouncementAudience] = mapped_column(
+        _enum(AnnouncementAudience, "announcement_audience")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
+    created_by: Mapped[str] = mapped_column(String(80))
+
+    __table_args__ = (CheckConstraint("shows_until >= shows_from", name="shows_until_after_from"),)

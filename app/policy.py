@@ -126,6 +126,10 @@ POLICY: dict[str, frozenset[Role]] = {
     # side by side, their PDFs (/teacher/plans/…; the school's: /school/plans/…)
     "teacher_plan.history": frozenset({Role.TEACHER}),
     "school_plan.history": frozenset({Role.CHIEF, Role.PLANNING}),
+    # operator console (/operator/cycles/…, /operator/announcements/…): cycles, their
+    # schedule, questionnaires, publishing and the roster snapshot; 最新消息
+    "cycle.setup": frozenset({Role.OPERATOR}),
+    "announcement.manage": frozenset({Role.OPERATOR}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

@@ -456,6 +456,23 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     ),
     "history.school_compare": ("GET", "/school/plans/113/compare", "school_plan.history"),
     "history.school_prefill": ("POST", "/school/plan/prefill", "school_plan.edit"),
+    # operator console: cycles (by academic year; none exists here, so an operator gets a
+    # 404 after passing the policy) and 最新消息
+    "operator.cycles": ("GET", "/operator/cycles/", "cycle.setup"),
+    "operator.cycle_new": ("GET", "/operator/cycles/new", "cycle.setup"),
+    "operator.cycle": ("GET", "/operator/cycles/113", "cycle.setup"),
+    "operator.cycle_publish": ("POST", "/operator/cycles/113/publish", "cycle.setup"),
+    "operator.cycle_close": ("GET", "/operator/cycles/113/close", "cycle.setup"),
+    "operator.cycle_snapshot": ("GET", "/operator/cycles/113/snapshot", "cycle.setup"),
+    "operator.cycle_questionnaire": (
+        "GET",
+        "/operator/cycles/113/questionnaires/school",
+        "cycle.setup",
+    ),
+    "announcements.index": ("GET", "/operator/announcements/", "announcement.manage"),
+    "announcements.new": ("GET", "/operator/announcements/new", "announcement.manage"),
+    "announcements.edit": ("GET", "/operator/announcements/1/edit", "announcement.manage"),
+    "announcements.delete": ("GET", "/operator/announcements/1/delete", "announcement.manage"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 

@@ -39,6 +39,17 @@ ACTION_LABELS = {
     "sso.link": "連結教育體系單一簽入",
     "sso.unlink": "解除教育體系單一簽入連結",
     "sso.sign_in": "以教育體系單一簽入登入",
+    # operator console
+    "cycle.import": "匯入學年度設定檔",
+    "cycle.create": "新增學年度",
+    "cycle.schedule": "變更名單基準日或填寫期間",
+    "cycle.publish": "公告學年度",
+    "cycle.close": "結束學年度",
+    "cycle.snapshot": "擷取教師名單",
+    "questionnaire.attach": "附加問卷",
+    "announcement.create": "新增最新消息",
+    "announcement.update": "修改最新消息",
+    "announcement.delete": "刪除最新消息",
 }
 
 

@@ -1,7 +1,7 @@
-"""/operator/: the landing page of the operator (系統管理)."""
+"""/operator/: the operator's landing page and console (系統管理: cycles, 最新消息)."""
 
 from flask import Blueprint
 
 bp = Blueprint("operator", __name__)
 
-from app.operator import routes  # noqa: E402,F401
+from app.operator import cycles, routes  # noqa: E402,F401

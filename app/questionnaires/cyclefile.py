@@ -148,6 +148,39 @@ _Loader.add_implicit_resolver(
 )
 
 
+# Anchors and aliases are YAML; a document whose aliases expand past this many nodes (a
+# "billion laughs") or refer to themselves is refused before anything walks it.
+MAX_EXPANDED_NODES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """Count the nodes `node` stands for once every alias is expanded (memoised per node)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise _TooLarge("YAML 別名（alias）不可參照自身")
+    open_nodes.add(key)
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        children: list[yaml.Node] = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, sizes, open_nodes)
+        if total > MAX_EXPANDED_NODES:
+            raise _TooLarge(f"YAML 錨點與別名展開後超過 {MAX_EXPANDED_NODES:,} 個節點，拒絕處理")
+    open_nodes.discard(key)
+    sizes[key] = total
+    return total
+
+
+class _TooLarge(ValueError):
+    pass
+
+
 def _read_yaml(path: Path) -> Any:
     name = path.name
     try:
@@ -158,14 +191,29 @@ def _read_yaml(path: Path) -> Any:
         raise CycleFileError([f"{name}: 檔案須為 UTF-8 編碼"]) from None
     except OSError as exc:
         raise CycleFileError([f"{name}: 無法讀取檔案（{exc.strerror}）"]) from None
+    return _load_yaml_text(text, name)
+
+
+def _load_yaml_text(text: str, name: str) -> Any:
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set())
+        return loader.construct_document(node)
+    except _TooLarge as exc:
+        raise CycleFileError([f"{name}: {exc}"]) from None
+    except RecursionError:
+        raise CycleFileError([f"{name}: YAML 巢狀層數過深，拒絕處理"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 欄" if mark else "（位置不明）"
         raise CycleFileError([f"{name}: {where}: YAML 語法錯誤：{exc.problem}"]) from None
     except yaml.YAMLError as exc:
         raise CycleFileError([f"{name}: YAML 語法錯誤：{exc}"]) from None
+    finally:
+        loader.dispose()
 
 
 # --- checking -------------------------------------------------------------------------
@@ -777,3 +825,9 @@ def load_questionnaire_file(
     """Read and normalise one questionnaire file."""
     path = Path(path)
     return parse_questionnaire(_read_yaml(path), str(path), option_lists, plan_kind=plan_kind)
+
+
+def parse_questionnaire_text(text: str, source: str, *, plan_kind: str) -> dict:
+    """Check an uploaded questionnaire file (the text of a `questionnaire_file`)."""
+    name = Path(source).name or source
+    return parse_questionnaire(_load_yaml_text(text, name), name, plan_kind=plan_kind)

@@ -16,7 +16,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from app import timeutil
 from app.deadlines.services import PLAN_KIND_LABELS
@@ -25,20 +25,20 @@ from app.models import STAGE_LABELS, STAGE_ORDER, PlanKind
 
 NOT_LISTED = _l("請從清單中選擇。")
 REASON_MAX = 200
-TARGETS = [("school", _l("一所學校")), ("teacher", _l("一位教師"))]
+TARGETS = {"school": _l("一所學校"), "teacher": _l("一位教師")}
 
 
-def plan_kind_choices() -> list[tuple[str, str]]:
-    return [(kind.value, str(label)) for kind, label in PLAN_KIND_LABELS.items()]
+def plan_kind_choices() -> dict[str, str]:
+    return {kind.value: str(label) for kind, label in PLAN_KIND_LABELS.items()}
 
 
-def stage_choices() -> list[tuple[str, str]]:
-    return [(stage.value, str(STAGE_LABELS[stage])) for stage in STAGE_ORDER]
+def stage_choices() -> dict[str, str]:
+    return {stage.value: str(STAGE_LABELS[stage]) for stage in STAGE_ORDER}
 
 
 def choice_values(field: Any) -> set[str]:
-    """The values a choice field offers (its choices are (value, label) pairs)."""
-    return {str(choice[0]) for choice in field.choices or []}
+    """The values a choice field offers (its choices are {value: label} dicts)."""
+    return {str(value) for value in field.choices or {}}
 
 
 class ChoiceRadioField(RadioField):
@@ -109,19 +109,18 @@ class ExtensionForm(UntilMixin, FlaskForm):
     plan_kind = ChoiceRadioField(_l("規劃類別"))
     target = ChoiceRadioField(
         _l("延長對象"),
-        choices=TARGETS,
         default="school",
     )
     school_code = StringField(
-        _l("學校代碼"), validators=[Optional(), Length(max=6, message=_l("學校代碼為 6 碼"))]
+        _l("學校代碼"), validators=[Length(max=6, message=_l("學校代碼為 6 碼"))]
     )
-    national_id = StringField(_l("教師身分證字號"), validators=[Optional()])
+    national_id = StringField(_l("教師身分證字號"))
     teacher_id = HiddenField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.plan_kind.choices = plan_kind_choices()
-        self.target.choices = [(value, str(label)) for value, label in TARGETS]
+        self.target.choices = {value: str(label) for value, label in TARGETS.items()}
 
     def validate_school_code(self, field: StringField) -> None:
         field.data = (field.data or "").strip().upper()
@@ -151,7 +150,7 @@ class BulkExtensionForm(UntilMixin, FlaskForm):
 
     def __init__(self, counties: list[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.county.choices = counties
+        self.county.choices = dict(counties)
         self.stage.choices = stage_choices()
         self.plan_kind.choices = plan_kind_choices()
 

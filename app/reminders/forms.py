@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Length, ValidationError
 
 from app.deadlines.forms import (
     ChoiceRadioField,
@@ -17,7 +17,7 @@ from app.deadlines.forms import (
     stage_choices,
 )
 
-TARGETS = [("area", _l("一個縣市的某教育階段")), ("school", _l("一所學校"))]
+TARGETS = {"area": _l("一個縣市的某教育階段"), "school": _l("一所學校")}
 
 
 class ReminderCountyField(ChoiceSelectField):
@@ -30,7 +30,7 @@ class ReminderForm(FlaskForm):
     county = ReminderCountyField(_l("縣市"), validate_choice=False)
     stage = ChoiceSelectField(_l("教育階段"), validate_choice=False)
     school_code = StringField(
-        _l("學校代碼"), validators=[Optional(), Length(max=6, message=_l("學校代碼為 6 碼"))]
+        _l("學校代碼"), validators=[Length(max=6, message=_l("學校代碼為 6 碼"))]
     )
 
     def __init__(
@@ -39,11 +39,11 @@ class ReminderForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.own_school = own_school
         kinds = plan_kind_choices()
-        self.plan_kind.choices = kinds[1:] if own_school else kinds
-        targets = [(value, str(label)) for value, label in TARGETS]
-        self.target.choices = targets[1:] if own_school else targets
-        self.county.choices = [("", "—"), *counties]
-        self.stage.choices = [("", "—"), *stage_choices()]
+        self.plan_kind.choices = {"teacher": kinds["teacher"]} if own_school else kinds
+        targets = {value: str(label) for value, label in TARGETS.items()}
+        self.target.choices = {"school": targets["school"]} if own_school else targets
+        self.county.choices = {"": "—", **dict(counties)}
+        self.stage.choices = {"": "—", **stage_choices()}
         if own_school:
             self.plan_kind.data = self.plan_kind.data or "teacher"
             self.target.data = "school"

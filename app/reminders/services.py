@@ -170,6 +170,8 @@ def plan_reminder(
     stage: Stage | None = None,
 ) -> ReminderBatch:
     """Record a reminder batch and its recipients (queued, or skipped and why)."""
+    if not mail.configured():
+        raise ReminderRefused({"target": _("尚未設定郵件伺服器（MAIL_SERVER），無法寄送提醒。")})
     if school is not None:
         if not policy.in_scope(sender, school):
             raise ReminderRefused({"school_code": _("此學校不在您的管轄範圍內。")})

@@ -55,7 +55,7 @@ class ChoiceSelectField(SelectField):
     refusal: Any = NOT_LISTED
 
     def pre_validate(self, form: Any) -> None:
-        if self.data not in choice_values(self):
+        if (self.data or "") not in choice_values(self):  # not sent at all: as if empty
             raise ValidationError(self.refusal)
 
 

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app import policy
+from app.deadlines.services import ScopedBatch, ScopedExtension
 from app.extensions import db
 from app.models import (
     AccountKind,
@@ -39,7 +40,6 @@ from app.models import (
     TeacherPlan,
 )
 from app.policy import CountyRef, Role, may
-from app.deadlines.services import ScopedBatch, ScopedExtension
 from app.reminders.services import ScopedSchoolReminder
 from app.reports import exports, jobs
 from app.timeutil import taipei

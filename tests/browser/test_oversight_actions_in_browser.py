@@ -14,7 +14,16 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AccountKind, AccountType, Extension, Stage
+from app.models import (
+    AccountKind,
+    AccountType,
+    BusinessAccount,
+    Cycle,
+    Extension,
+    PlanKind,
+    ReminderBatch,
+    Stage,
+)
 from app.timeutil import taipei
 from tests.browser.test_accessibility import Audit
 from tests.conftest import PASSWORD, Factory
@@ -123,4 +132,43 @@ def test_an_authority_extends_a_typhoon_day_and_reminds_the_schools(
     page.get_by_role("button", name="寄送提醒").click()
     expect(page.locator("[data-summary]")).to_contain_text("今日已提醒過 2 位")
     assert len(smtp.messages) == 2
+    audit.assert_clean()
+
+
+def test_the_batch_page_follows_a_running_batch_until_it_ends(
+    page: Page, county_username: str
+) -> None:
+    """The progress fragment polls itself while the worker sends, then shows the count."""
+    county = db.session.scalar(
+        select(BusinessAccount).where(BusinessAccount.username == county_username)
+    )
+    cycle = db.session.scalar(select(Cycle))
+    batch = ReminderBatch(
+        cycle_id=cycle.id,
+        plan_kind=PlanKind.SCHOOL,
+        county_code="64000",
+        stage=Stage.ELEMENTARY,
+        sent_by_id=county.id,
+        status="running",
+        total=3,
+        sent=1,
+    )
+    db.session.add(batch)
+    db.session.commit()
+    page.goto("/school/login")
+    page.get_by_label("帳號", exact=True).fill(county_username)
+    page.get_by_label("密碼", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登入").click()
+    expect(page.get_by_role("heading", name="主管機關")).to_be_visible()
+    page.goto(f"/oversight/reminders/{batch.id}")
+    expect(page.get_by_role("status").filter(has_text="寄送中")).to_contain_text("1／3")
+    batch.sent, batch.skipped_today = 2, 1
+    db.session.commit()
+    expect(page.get_by_role("status").filter(has_text="寄送中")).to_contain_text("2／3")
+    batch.sent, batch.status = 3, "done"
+    db.session.commit()
+    expect(page.locator("[data-summary]")).to_contain_text("已寄出 3 封提醒")
+    expect(page.locator("[data-summary]")).to_contain_text("今日已提醒過 1 位")
+    audit = Audit()
+    audit.check(page, "finished batch")
     audit.assert_clean()

@@ -6,6 +6,8 @@ import re
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.deadlines import services
@@ -26,6 +28,7 @@ from app.models import (
 from app.timeutil import taipei
 from tests.conftest import login_account, login_teacher
 from tests.plan_helpers import school_form, setup_113, teacher_form
+from tests.test_plan_fuzz import HOSTILE
 
 AFTER_SCHOOL_CLOSE = taipei(2024, 8, 24, 10, 0)  # 國小 school plan closed 8/23 17:00
 AFTER_TEACHER_CLOSE = taipei(2024, 9, 28, 10, 0)  # 國小 teacher plan closed 9/27 17:00
@@ -592,3 +595,46 @@ def test_without_a_published_cycle_the_pages_say_so(client, factory):
 def test_cycle_end_is_the_end_of_the_academic_year(app, world):
     ends: datetime = services.cycle_ends_at(world["cycle"])
     assert ends == taipei(2025, 8, 1, 0, 0)
+
+
+# ---- hostile input ------------------------------------------------------------------------------
+
+FUZZ = settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+GRANT_FIELDS = ["plan_kind", "target", "school_code", "national_id", "teacher_id"]
+GRANT_FIELDS += ["until_date", "until_time", "reason"]
+VALUES = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30))
+
+
+@FUZZ
+@given(
+    grant=st.dictionaries(
+        st.sampled_from(GRANT_FIELDS),
+        VALUES,
+        max_size=4,
+    ),
+    bulk=st.dictionaries(
+        st.sampled_from(["county", "stage", "plan_kind", "until_date", "until_time", "reason"]),
+        VALUES,
+        max_size=3,
+    ),
+)
+def test_hostile_grants_never_fail_and_never_reach_another_county(
+    client, world, clock, grant, bulk
+):
+    clock.set(AFTER_SCHOOL_CLOSE)
+    login_account(client, world["county"])
+    response = client.post(
+        "/oversight/extensions/new",
+        data=_grant_form(school_code=world["elementary"].code) | grant,
+    )
+    assert response.status_code in (303, 422), response.status_code
+    response = client.post("/oversight/extensions/bulk", data=_bulk_form() | bulk)
+    assert response.status_code in (303, 422), response.status_code
+    far = select(func.count()).where(Extension.concerns_school_id == world["far"].id)
+    assert db.session.scalar(far) == 0

@@ -6,6 +6,8 @@ import socket
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +31,7 @@ from app.timeutil import taipei
 from tests import test_mail
 from tests.conftest import login_account, login_teacher
 from tests.plan_helpers import setup_113, teacher_form
+from tests.test_plan_fuzz import HOSTILE
 
 inbox = test_mail.inbox  # the local SMTP server (aiosmtpd) of the mail tests, as a fixture
 
@@ -375,3 +378,27 @@ def test_the_progress_fragment_polls_only_while_sending(client, world, clock):
     )
     assert "data-hx-trigger" not in body
     assert "寄送完成" in body
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["plan_kind", "target", "county", "stage", "school_code"]),
+        st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30)),
+        max_size=3,
+    )
+)
+def test_hostile_reminders_never_fail_and_never_reach_another_county(
+    client, world, inbox, clock, fields
+):
+    clock.set(DURING)
+    login_account(client, world["county"])
+    response = client.post("/oversight/reminders/new", data=_area() | fields)
+    assert response.status_code in (303, 422), response.status_code
+    assert "planner.far@school.edu.tw" not in _recipients(inbox)

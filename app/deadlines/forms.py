@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from typing import Any
 
@@ -16,15 +17,43 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
 
 from app import timeutil
 from app.deadlines.services import PLAN_KIND_LABELS
 from app.identity import NationalIdError, validate_national_id
 from app.models import STAGE_LABELS, STAGE_ORDER, PlanKind
+from app.params import bounded_int
+from app.questionnaires.types import clean_text
 
 NOT_LISTED = _l("請從清單中選擇。")
 REASON_MAX = 200
+SCHOOL_CODE = r"^[0-9A-Za-z]{6}$"
+
+
+def plain_text(value: Any) -> Any:
+    """Typed text without control, bidi or replacement characters (they break PostgreSQL
+    and PDFs); kept generously long so the length check still speaks about it."""
+    return clean_text(value, multiline=True, cap=1000) if isinstance(value, str) else value
+
+
+def school_code_field() -> StringField:
+    """A MOE school code (checked by `check_school_code` when the form asks for one)."""
+    return StringField(_l("學校代碼"), filters=[plain_text])
+
+
+def check_school_code(field: StringField, wanted: bool) -> None:
+    """Refuse beside the field a missing or malformed code; ignore one not asked for."""
+    field.data = (field.data or "").strip().upper()
+    if not wanted:
+        field.data = ""
+        raise StopValidation()
+    if not field.data:
+        raise StopValidation(_l("請輸入學校代碼（6 碼）"))
+    if not re.fullmatch(SCHOOL_CODE, field.data):
+        raise StopValidation(_l("學校代碼為 6 碼英文字母或數字"))
+
+
 TARGETS = {"school": _l("一所學校"), "teacher": _l("一位教師")}
 
 
@@ -92,6 +121,7 @@ class UntilMixin:
     )
     reason = TextAreaField(
         _l("延長原因"),
+        filters=[plain_text],
         validators=[
             DataRequired(_l("請說明延長原因")),
             Length(max=REASON_MAX, message=_l("延長原因最多 200 個字")),
@@ -111,9 +141,7 @@ class ExtensionForm(UntilMixin, FlaskForm):
         _l("延長對象"),
         default="school",
     )
-    school_code = StringField(
-        _l("學校代碼"), validators=[Length(max=6, message=_l("學校代碼為 6 碼"))]
-    )
+    school_code = school_code_field()
     national_id = StringField(_l("教師身分證字號"))
     teacher_id = HiddenField()
 
@@ -123,15 +151,17 @@ class ExtensionForm(UntilMixin, FlaskForm):
         self.target.choices = {value: str(label) for value, label in TARGETS.items()}
 
     def validate_school_code(self, field: StringField) -> None:
-        field.data = (field.data or "").strip().upper()
-        if self.target.data == "school" and not field.data:
-            raise ValidationError(_l("請輸入學校代碼（6 碼）"))
+        check_school_code(field, wanted=self.target.data == "school")
+
+    def chosen_teacher_id(self) -> int | None:
+        """The teacher named by the list's link (?teacher=ID), as a row id."""
+        return bounded_int((self.teacher_id.data or "").strip())
 
     def validate_national_id(self, field: StringField) -> None:
         if self.target.data != "teacher":
             field.data = ""
             return
-        if not field.data and self.teacher_id.data:
+        if not field.data and self.chosen_teacher_id() is not None:
             return  # the teacher chosen from a list (?teacher=ID)
         try:
             field.data = validate_national_id(field.data or "")

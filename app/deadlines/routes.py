@@ -186,10 +186,9 @@ def _prefill(account: BusinessAccount, form: ExtensionForm) -> Teacher | None:
 def _chosen_teacher(account: BusinessAccount, form: ExtensionForm) -> Teacher | None:
     if form.national_id.data:
         return find_teacher(form.national_id.data)
-    if form.teacher_id.data and form.teacher_id.data.isdigit():
-        return db.session.scalar(
-            policy.teachers_in_scope(account).where(Teacher.id == int(form.teacher_id.data))
-        )
+    teacher_id = form.chosen_teacher_id()
+    if teacher_id is not None:
+        return db.session.scalar(policy.teachers_in_scope(account).where(Teacher.id == teacher_id))
     return None
 
 

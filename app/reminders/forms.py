@@ -7,13 +7,15 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
 from app.deadlines.forms import (
     ChoiceRadioField,
     ChoiceSelectField,
+    check_school_code,
     choice_values,
     plan_kind_choices,
+    school_code_field,
     stage_choices,
 )
 
@@ -29,9 +31,7 @@ class ReminderForm(FlaskForm):
     target = ChoiceRadioField(_l("提醒對象"), default="area")
     county = ReminderCountyField(_l("縣市"), validate_choice=False)
     stage = ChoiceSelectField(_l("教育階段"), validate_choice=False)
-    school_code = StringField(
-        _l("學校代碼"), validators=[Length(max=6, message=_l("學校代碼為 6 碼"))]
-    )
+    school_code = school_code_field()
 
     def __init__(
         self, counties: list[tuple[str, str]], *args: Any, own_school: bool = False, **kwargs: Any
@@ -62,9 +62,7 @@ class ReminderForm(FlaskForm):
             raise ValidationError(_l("請從清單中選擇。"))
 
     def validate_school_code(self, field: StringField) -> None:
-        field.data = (field.data or "").strip().upper()
-        if self.target.data == "school" and not field.data and not self.own_school:
-            raise ValidationError(_l("請輸入學校代碼（6 碼）"))
+        check_school_code(field, wanted=self.target.data == "school" and not self.own_school)
 
     def validate_target(self, field: ChoiceRadioField) -> None:
         if field.data == "area" and self.plan_kind.data == "teacher":

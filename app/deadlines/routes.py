@@ -159,8 +159,7 @@ def _names(extensions: list[Extension], batches: list[ExtensionBatch]) -> dict[s
 def _prefill(account: BusinessAccount, form: ExtensionForm) -> Teacher | None:
     """Fill the form from ?school=ID / ?teacher=ID / ?kind=; out of scope is refused."""
     kind = request.args.get("kind", "")
-    if kind in ("school", "teacher"):
-        form.plan_kind.data = kind
+    form.plan_kind.data = kind if kind in ("school", "teacher") else PlanKind.SCHOOL.value
     school_id = query_int("school")
     if school_id is not None:
         school = db.session.scalar(policy.schools_in_scope(account).where(School.id == school_id))
@@ -280,8 +279,7 @@ def bulk() -> BaseResponse:
         if stage in {s.value for s in Stage}:
             form.stage.data = stage
         kind = request.args.get("kind", "")
-        if kind in ("school", "teacher"):
-            form.plan_kind.data = kind
+        form.plan_kind.data = kind if kind in ("school", "teacher") else PlanKind.SCHOOL.value
     elif form.validate_on_submit():
         try:
             batch = services.grant_bulk(

@@ -638,3 +638,21 @@ def test_hostile_grants_never_fail_and_never_reach_another_county(
     assert response.status_code in (303, 422), response.status_code
     far = select(func.count()).where(Extension.concerns_school_id == world["far"].id)
     assert db.session.scalar(far) == 0
+
+
+def test_the_list_is_paginated_and_keeps_its_filters(client, world, factory, clock):
+    clock.set(AFTER_SCHOOL_CLOSE)
+    for n in range(30):
+        factory.school(Stage.ELEMENTARY, name=f"高雄市立分頁{n:02d}國小")
+    db.session.commit()
+    login_account(client, world["county"])
+    client.post("/oversight/extensions/bulk", data=_bulk_form())
+    assert _count(Extension) == 32
+    first = client.get("/oversight/extensions/?kind=school").get_data(as_text=True)
+    assert "共 32 筆" in first
+    assert "第 1／2 頁" in first
+    assert "page=2" in first
+    assert "kind=school" in first.split('rel="next"')[0].rsplit("href=", 1)[1]
+    second = client.get("/oversight/extensions/?kind=school&page=2").get_data(as_text=True)
+    assert "第 2／2 頁" in second
+    assert second.count("/revoke") == 2 + 1  # two rows, and the batch's revoke link

@@ -144,6 +144,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.announcements import bp as announcements_bp
 
     app.register_blueprint(announcements_bp, url_prefix="/operator/announcements")
+    # oversight actions: 延長填寫 and 催填 (/oversight/extensions/…, /oversight/reminders/…)
+    from app.deadlines import bp as deadlines_bp
+    from app.reminders import bp as reminders_bp
+
+    app.register_blueprint(deadlines_bp, url_prefix="/oversight/extensions")
+    app.register_blueprint(reminders_bp, url_prefix="/oversight/reminders")
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

@@ -407,6 +407,12 @@ class Extension(Base):
     granted_by_id: Mapped[int] = mapped_column(ForeignKey("business_account.id"))
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
+    # 延長填寫 (app/deadlines): the school the grant concerns (the school itself, or the
+    # teacher's roster-snapshot school) for scope filters, its bulk batch, its revocation.
+    concerns_school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("extension_batch.id"), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("business_account.id"))
 
     __table_args__ = (
         CheckConstraint("(school_id IS NULL) <> (teacher_id IS NULL)", name="one_target"),
@@ -722,3 +728,82 @@ class Announcement(Base):
     created_by: Mapped[str] = mapped_column(String(80))
 
     __table_args__ = (CheckConstraint("shows_until >= shows_from", name="shows_until_after_from"),)
+
+
+# ---- extensions and reminders (延長填寫、催填) ----
+
+
+class ExtensionBatch(Base):
+    """A bulk grant (a typhoon day): one extension per school of a county x stage."""
+
+    __tablename__ = "extension_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    plan_kind: Mapped[PlanKind] = mapped_column(_enum(PlanKind, "plan_kind"))
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    stage: Mapped[Stage] = mapped_column(_enum(Stage, "stage"))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(200))
+    school_count: Mapped[int] = mapped_column(Integer, default=0)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("business_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("business_account.id"))
+
+    county: Mapped[County] = relationship()
+
+
+class ReminderBatch(Base):
+    """One reminder sent from a dashboard (催填): whom it targeted, by whom, how it went."""
+
+    __tablename__ = "reminder_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    plan_kind: Mapped[PlanKind] = mapped_column(_enum(PlanKind, "plan_kind"))
+    # The target: one school, or every school of a county x stage.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    county_code: Mapped[str | None] = mapped_column(ForeignKey("county.code"), index=True)
+    stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "stage"))
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("business_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=timeutil.now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|done
+    total: Mapped[int] = mapped_column(Integer, default=0)  # mails to send
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_today: Mapped[int] = mapped_column(Integer, default=0)  # reminded already today
+    skipped_no_email: Mapped[int] = mapped_column(Integer, default=0)
+
+    school: Mapped[School | None] = relationship()
+    county: Mapped[County | None] = relationship()
+    sent_by: Mapped[BusinessAccount] = relationship()
+    recipients: Mapped[list[ReminderRecipient]] = relationship(
+        back_populates="batch", order_by="ReminderRecipient.id"
+    )
+
+
+class ReminderRecipient(Base):
+    """One person a reminder was meant for, and what became of it."""
+
+    __tablename__ = "reminder_recipient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("reminder_batch.id"), index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(10))  # "account" | "teacher"
+    recipient_id: Mapped[int] = mapped_column(Integer)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    day: Mapped[date] = mapped_column(Date)  # the Taipei calendar day of the attempt
+    status: Mapped[str] = mapped_column(String(20))  # queued | sent | failed | skipped
+    reason: Mapped[str] = mapped_column(String(20), default="")  # today | no_email
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "account:12:2024-08-23" while queued or sent, else NULL: at most one a day, enforced
+    # by the database even for two batches racing each other.
+    once_key: Mapped[str | None] = mapped_column(String(60), unique=True)
+
+    batch: Mapped[ReminderBatch] = relationship(back_populates="recipients")
+
+    __table_args__ = (
+        Index("ix_reminder_recipient_who_day", "recipient_kind", "recipient_id", "day"),
+    )

@@ -130,6 +130,14 @@ POLICY: dict[str, frozenset[Role]] = {
     # schedule, questionnaires, publishing and the roster snapshot; 最新消息
     "cycle.setup": frozenset({Role.OPERATOR}),
     "announcement.manage": frozenset({Role.OPERATOR}),
+    # 延長填寫 and 催填 (/oversight/extensions/…, /oversight/reminders/…): extensions in the
+    # granter's scope (extension.grant above); reminders by authorities and the operator to
+    # schools in scope, and by a school's chief or planner to its own teachers
+    "extension.view": frozenset({Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
+    "extension.revoke": frozenset({Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
+    "reminder.send": frozenset(
+        {Role.COUNTY, Role.NATIONAL, Role.OPERATOR, Role.CHIEF, Role.PLANNING}
+    ),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

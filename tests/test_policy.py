@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app import policy
+from app.deadlines.services import ScopedBatch, ScopedExtension
 from app.extensions import db
 from app.models import (
     AccountKind,
@@ -24,10 +25,14 @@ from app.models import (
     BusinessAccount,
     County,
     Course,
+    Cycle,
+    Extension,
+    ExtensionBatch,
     Job,
     PlanKind,
     Questionnaire,
     Region,
+    ReminderBatch,
     School,
     SchoolPlan,
     SyncRun,
@@ -35,7 +40,9 @@ from app.models import (
     TeacherPlan,
 )
 from app.policy import CountyRef, Role, may
+from app.reminders.services import ScopedSchoolReminder
 from app.reports import exports, jobs
+from app.timeutil import taipei
 from tests.conftest import login_account, login_teacher
 from tests.plan_helpers import import_113
 
@@ -64,6 +71,10 @@ class World:
     other_job: Job | None = None
     course: Course | None = None
     sync_run: SyncRun | None = None
+    # 延長填寫 and 催填 (app/deadlines, app/reminders)
+    extension: Extension | None = None
+    extension_batch: ExtensionBatch | None = None
+    reminder: ReminderBatch | None = None
 
 
 def build_world(factory) -> World:
@@ -108,8 +119,49 @@ def build_world(factory) -> World:
     db.session.add(world.course)
     world.sync_run = SyncRun(feed="taipei", status="applied", errors=[])
     db.session.add(world.sync_run)
+    _extensions_and_reminders(world)
     db.session.commit()
     return world
+
+
+def _extensions_and_reminders(world: World) -> None:
+    """An extension, a bulk grant and a reminder of the first school (a draft cycle)."""
+    cycle = Cycle(academic_year=112, name="112學年度", roster_cutoff=taipei(2023, 8, 2, 17, 0))
+    db.session.add(cycle)
+    db.session.flush()
+    county = world.users["county"]
+    batch = ExtensionBatch(
+        cycle_id=cycle.id,
+        plan_kind=PlanKind.SCHOOL,
+        county_code="64000",
+        stage=world.school.stage,
+        until=taipei(2024, 8, 30, 17, 0),
+        reason="颱風",
+        school_count=1,
+        granted_by_id=county.id,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    world.extension_batch = batch
+    world.extension = Extension(
+        cycle_id=cycle.id,
+        plan_kind=PlanKind.SCHOOL,
+        school_id=world.school.id,
+        concerns_school_id=world.school.id,
+        until=taipei(2024, 8, 30, 17, 0),
+        granted_by_id=county.id,
+        reason="颱風",
+        batch_id=batch.id,
+    )
+    world.reminder = ReminderBatch(
+        cycle_id=cycle.id,
+        plan_kind=PlanKind.TEACHER,
+        school_id=world.school.id,
+        sent_by_id=world.users["chief"].id,
+        status="done",
+    )
+    db.session.add_all([world.extension, world.reminder])
+    db.session.flush()
 
 
 def _export_job(school: School) -> Job:
@@ -473,6 +525,19 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "announcements.new": ("GET", "/operator/announcements/new", "announcement.manage"),
     "announcements.edit": ("GET", "/operator/announcements/1/edit", "announcement.manage"),
     "announcements.delete": ("GET", "/operator/announcements/1/delete", "announcement.manage"),
+    # 延長填寫 and 催填
+    "deadlines.index": ("GET", "/oversight/extensions/", "extension.view"),
+    "deadlines.grant": ("GET", "/oversight/extensions/new", "extension.grant"),
+    "deadlines.bulk": ("GET", "/oversight/extensions/bulk", "extension.grant"),
+    "deadlines.revoke": ("GET", "/oversight/extensions/{extension}/revoke", "extension.revoke"),
+    "deadlines.revoke_batch": (
+        "GET",
+        "/oversight/extensions/batches/{extension_batch}/revoke",
+        "extension.revoke",
+    ),
+    "reminders.index": ("GET", "/oversight/reminders/", "reminder.send"),
+    "reminders.new": ("GET", "/oversight/reminders/new", "reminder.send"),
+    "reminders.batch": ("GET", "/oversight/reminders/{reminder}", "reminder.send"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -507,11 +572,19 @@ OBJECTS = {
     "history.school_version_pdf": lambda w, user: _own_school(user),
     "history.school_compare": lambda w, user: _own_school(user),
     "history.school_prefill": lambda w, user: _own_school(user),
+    "deadlines.revoke": lambda w, user: ScopedExtension(w.extension, w.school.id),
+    "deadlines.revoke_batch": lambda w, user: ScopedBatch("64000", w.extension_batch),
+    "reminders.batch": lambda w, user: ScopedSchoolReminder(w.reminder, w.school.id),
 }
 
 
 # Routes whose loader reads through the user's scope: another school's object is a 404.
-SCOPED_LOADERS = {"school.export_download"}
+SCOPED_LOADERS = {
+    "school.export_download",
+    "deadlines.revoke",
+    "deadlines.revoke_batch",
+    "reminders.batch",
+}
 
 
 def _own_school(user: Any) -> School | None:
@@ -583,6 +656,9 @@ def test_route_role_matrix(app, client, world, monkeypatch, who):
             course=world.course.id,
             teacher=world.users["teacher"].id,
             run=world.sync_run.id,
+            extension=world.extension.id,
+            extension_batch=world.extension_batch.id,
+            reminder=world.reminder.id,
         )
         response = client.open(url, method=method, data={"version": "0"})
         expected = _expected(world, who, endpoint, action)

@@ -193,7 +193,12 @@ def _extension_until(kind: PlanKind, teacher: bool) -> Any:
         target = target | (Extension.teacher_id == bindparam("teacher_id"))
     return (
         select(func.max(Extension.until))
-        .where(Extension.cycle_id == Cycle.id, Extension.plan_kind == kind, target)
+        .where(
+            Extension.cycle_id == Cycle.id,
+            Extension.plan_kind == kind,
+            Extension.revoked_at.is_(None),  # a revoked extension moves nothing
+            target,
+        )
         .correlate(Cycle, School)
         .scalar_subquery()
     )

@@ -2,7 +2,7 @@
 business account (exactly one), told apart by its realm
 
 Revision ID: 20261202_0007
-Revises: 20261202_0005
+Revises: 20261202_0006
 Create Date: 2026-12-02 07:00:00
 
 Existing links are all teachers' (realm "teacher"). The unique (issuer, subject) becomes
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261202_0007"
-down_revision: str | None = "20261202_0005"
+down_revision: str | None = "20261202_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -141,6 +141,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit_log_bp)  # /school/audit, /region/audit, /operator/audit
     app.register_blueprint(roster_admin_bp, url_prefix="/school/roster")
     app.register_blueprint(profile_bp)  # /account/…, /password/…; mails application notices
+    from app.analytics import bp as analytics_bp
+
+    app.register_blueprint(analytics_bp)  # /oversight/analytics, /school/analytics
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

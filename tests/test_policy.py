@@ -427,6 +427,9 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "profile.use_link": ("GET", "/password/link/no-such-token", "public.view"),
     "feeds.sync_runs": ("GET", "/operator/sync-runs/", "sync_runs.view"),
     "feeds.sync_run": ("GET", "/operator/sync-runs/{run}", "sync_runs.view"),
+    # 進修需求分析 (needs analytics)
+    "analytics.oversight": ("GET", "/oversight/analytics", "needs_analytics.view"),
+    "analytics.school": ("GET", "/school/analytics", "school_analytics.view"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -439,6 +442,8 @@ OBJECTS = {
     "school.plan_pdf": lambda w, user: _own_school(user),
     "school.export_download": lambda w, user: w.job,
     "oversight.county_pdf": lambda w, user: _own_county(user),
+    "analytics.oversight": lambda w, user: _own_county(user) or _analytics_area(user),
+    "analytics.school": lambda w, user: _own_school(user),
     "accounts.school_accounts": lambda w, user: _own_school(user),
     "accounts.change_status": lambda w, user: w.users["planning"],
     "accounts.change_types": lambda w, user: w.users["planning"],
@@ -461,6 +466,15 @@ SCOPED_LOADERS = {"school.export_download"}
 
 def _own_school(user: Any) -> School | None:
     return user.school if isinstance(user, BusinessAccount) else None
+
+
+def _analytics_area(user: Any) -> Any:
+    """/oversight/analytics without ?county=: a region's first county, else the nation."""
+    from app.analytics.services import NATION
+
+    if isinstance(user, BusinessAccount) and user.kind == AccountKind.REGION:
+        return CountyRef("64000")
+    return NATION
 
 
 def _own_county(user: Any) -> CountyRef | None:
@@ -562,7 +576,7 @@ def test_staff_landing_pages_show_what_the_policy_allows(client, world):
     page = client.get("/region/").get_data(as_text=True)
     assert "高雄市" in page
     assert "臺北市" not in page
-    assert "/oversight/" not in page
+    assert "/oversight/county.pdf" not in page and "/oversight/national.pdf" not in page
 
 
 @pytest.mark.parametrize(

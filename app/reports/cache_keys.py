@@ -51,6 +51,8 @@ _REVISION_SOURCES = (
     "app/pdf/render.py",
     "templates/pdf/base.html",
     "static/css/pdf.css",
+    "app/analytics/services.py",  # the analytics section of the county and national PDFs
+    "templates/analytics/_tables.html",
 )
 _REVISION_FOLDERS = ("templates/reports", "templates/manuals", "app/stats")
 

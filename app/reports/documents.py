@@ -234,6 +234,33 @@ def _tally(cycle: Cycle, scope: stats.Scope) -> dict[str, Any]:
     return tally_view(stats.teacher_tally(cycle, scope, ranks=labels.ranks), labels)
 
 
+def _analytics_deps(cycle: Cycle, scope: stats.Scope) -> dict[str, Any]:
+    """What the analytics section adds: the previous cycle's plans and both questionnaires."""
+    from app.analytics.services import previous_cycle
+
+    previous = previous_cycle(cycle)
+    return {
+        "previous": None
+        if previous is None
+        else [previous.name, cache_keys.plans_state(previous, scope)],
+        "questionnaires": [
+            q.id if q else None
+            for c in (cycle, previous)
+            if c is not None
+            for q in (
+                latest_questionnaire(c, PlanKind.TEACHER),
+                latest_questionnaire(c, PlanKind.SCHOOL),
+            )
+        ],
+    }
+
+
+def _analytics(cycle: Cycle, scope: stats.Scope, area: str) -> dict[str, Any]:
+    from app.analytics.services import section
+
+    return section(cycle, scope, area)
+
+
 def _rate(done: int, total: int) -> str:
     return f"{done / total * 100:.1f}%" if total else "—"
 
@@ -353,6 +380,7 @@ def county_document(cycle: Cycle, authority: Authority) -> Document:
         "schools": cache_keys.schools_listed(scope),
         "plans": cache_keys.plans_state(cycle, scope),
         "labels": cache_keys.teacher_questionnaire(cycle),
+        "analytics": _analytics_deps(cycle, scope),
     }
 
     def build() -> dict[str, Any]:
@@ -372,6 +400,7 @@ def county_document(cycle: Cycle, authority: Authority) -> Document:
                 for stage in stages
             ],
             "tally": _tally(cycle, scope),
+            "analytics": _analytics(cycle, scope, "所屬學校"),
         }
 
     return Document(
@@ -395,6 +424,7 @@ def national_document(cycle: Cycle) -> Document:
         "counties": counties,
         "plans": cache_keys.plans_state(cycle, None),
         "labels": cache_keys.teacher_questionnaire(cycle),
+        "analytics": _analytics_deps(cycle, None),
     }
 
     def build() -> dict[str, Any]:
@@ -414,6 +444,7 @@ def national_document(cycle: Cycle) -> Document:
             ],
             "stages": _by_stage(per_stage),
             "tally": _tally(cycle, None),
+            "analytics": _analytics(cycle, None, "全國"),
         }
 
     return Document(

@@ -1,0 +1,121 @@
+"""/oversight/analytics and /school/analytics: the needs analysis of an area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import htmx, policy
+from app.analytics import bp, services
+from app.analytics.services import NATION, Area, Nation
+from app.cycles.windows import current_cycle, cycle_by_year
+from app.extensions import db
+from app.lifecycle import handles, signed_in_account
+from app.models import STAGE_ORDER, BusinessAccount, County, Cycle, School, Stage
+from app.params import query_code, query_int
+from app.policy import CountyRef, Role
+
+PAGE = "analytics/index.html"
+PARTIAL = "analytics/_figures.html"
+
+
+# ---- loaders -----------------------------------------------------------------------------
+
+
+def requested_area(account: BusinessAccount) -> CountyRef | Nation | None:
+    """?county=CODE, else a county authority's own county or a region's first county,
+    else the nation. Whether the account may see it is the policy's decision: another
+    county is a 403 whether or not it exists, the nation a 403 but for 國教署 and the
+    operator."""
+    code = query_code("county", r"[0-9]{5}")  # anything else names no county: 404
+    if code:
+        return CountyRef(code)
+    roles = policy.roles_of(account)
+    if Role.COUNTY in roles and account.authority is not None:
+        return CountyRef(account.authority.county_code) if account.authority.county_code else None
+    if Role.REGION in roles:
+        first = db.session.scalar(
+            policy.counties_in_scope(account).with_only_columns(County.code).order_by(County.code)
+        )
+        return CountyRef(first) if first else None
+    return NATION
+
+
+def own_school(account: BusinessAccount) -> School | None:
+    """The account's own school, read through its scope."""
+    return db.session.scalar(policy.schools_in_scope(account).where(School.id == account.school_id))
+
+
+# ---- views -------------------------------------------------------------------------------
+
+
+def _requested_cycle() -> Cycle | None:
+    """?year=, else the current cycle (None when there is none yet); 404 for no such year."""
+    year = query_int("year")
+    if year is None:
+        return current_cycle()
+    cycle = cycle_by_year(year)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def _requested_stage() -> Stage | None:
+    code = query_code("stage", "[" + "".join(s.value for s in Stage) + "]")
+    return Stage(code) if code else None
+
+
+def _render(area: Area, endpoint: str, **extra: Any) -> Response:
+    cycle = _requested_cycle()
+    stage = _requested_stage()
+    result = services.analysis(cycle, area) if cycle else None
+    cycles = db.session.scalars(select(Cycle).order_by(Cycle.academic_year.desc())).all()
+    return htmx.render(
+        PAGE,
+        PARTIAL,
+        area=area,
+        endpoint=endpoint,
+        cycle=cycle,
+        cycles=cycles,
+        stage=stage,
+        all_stages=STAGE_ORDER,
+        swapped=htmx.is_partial(),
+        previous=result.previous if result and result.before is not None else None,
+        tables=services.tables(result, stage) if result else [],
+        **extra,
+    )
+
+
+@bp.get("/oversight/analytics")
+@handles("needs_analytics.view", load=requested_area)
+def oversight(place: CountyRef | Nation) -> Response:
+    account = signed_in_account()
+    if isinstance(place, CountyRef):
+        county = db.session.get(County, place.code)
+        if county is None:
+            abort(404)
+        scope = (
+            policy.schools_in_scope(account)
+            .where(School.county_code == county.code)
+            .with_only_columns(School.id)
+        )
+        area = Area("county", county.code, county.name, scope)
+    else:
+        area = Area("national", "", _("全國"), None)
+    counties = db.session.scalars(policy.counties_in_scope(account).order_by(County.code)).all()
+    return _render(
+        area,
+        "analytics.oversight",
+        counties=counties,
+        national=policy.may(account, "needs_analytics.view", NATION),
+    )
+
+
+@bp.get("/school/analytics")
+@handles("school_analytics.view", load=own_school)
+def school(own: School) -> Response:
+    area = Area("school", str(own.id), own.name, select(School.id).where(School.id == own.id))
+    return _render(area, "analytics.school", counties=[], national=False)

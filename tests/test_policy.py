@@ -576,7 +576,8 @@ def test_staff_landing_pages_show_what_the_policy_allows(client, world):
     page = client.get("/region/").get_data(as_text=True)
     assert "高雄市" in page
     assert "臺北市" not in page
-    assert "/oversight/county.pdf" not in page and "/oversight/national.pdf" not in page
+    assert "/oversight/county.pdf" not in page
+    assert "/oversight/national.pdf" not in page
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ from app.models import (
 from app.questionnaires import engine
 from app.reports.charts import comparison_chart
 from app.stats import Scope
-from app.stats.needs import ACTIVITIES, NEEDS, NeedsFigures, needs_figures
+from app.stats.needs import ACTIVITIES, NEEDS, NeedsFigures, needs_figures, weight
 
 CACHE_ENTRIES = 64
 CACHE_SECONDS = 300  # a safety net: schools moving between authorities move no plan
@@ -271,10 +271,11 @@ def _table(
     }
 
 
-def _year_columns(a: Analysis, figure: str) -> list[str]:
-    columns = [f"{a.cycle.name}{figure}"]
+def _year_columns(a: Analysis, figure: Callable[[str], str]) -> list[str]:
+    """The header of a figure for this cycle, and for the previous one when compared."""
+    columns = [figure(a.cycle.name)]
     if a.before is not None and a.previous is not None:
-        columns.append(f"{a.previous.name}{figure}")
+        columns.append(figure(a.previous.name))
     return columns
 
 
@@ -294,13 +295,15 @@ def _needs_table(a: Analysis, stages: list[Stage] | None) -> dict[str, Any]:
         if a.before is not None:
             cells.append(str(before.get(code, 0)))
         rows.append((labels(code), cells, float(scores.get(code, 0)), before.get(code)))
-    weights = "、".join(f"第 {r} 順位 {k + 1 - r} 分" for r in range(1, k + 1))
+    weights = "、".join(
+        _("第 %(rank)d 順位 %(points)d 分", rank=r, points=weight(r, k)) for r in range(1, k + 1)
+    )
     return _table(
         "needs",
         _("教師專業標準需求排序（加權）"),
         _("教師專業標準"),
         [_("第 %(rank)d 順位（人）", rank=r) for r in range(1, k + 1)]
-        + _year_columns(a, _("加權分數")),
+        + _year_columns(a, lambda year: _("%(year)s加權分數", year=year)),
         rows,
         a,
         unit=_("分"),
@@ -321,7 +324,7 @@ def _choice_table(
     question: str,
     title: str,
     first: str,
-    figure: str,
+    figure: Callable[[str], str],
     unit: str,
 ) -> dict[str, Any]:
     labels = _Labels(a.definitions.get(kind, ()), question)
@@ -352,7 +355,7 @@ def _activity_table(
             cells.append(_number(hours_before.get(code, 0.0)))
         rows.append((labels(code), cells, planned, hours_before.get(code, 0.0)))
     activities = _("%(year)s活動數（項）", year=a.cycle.name)
-    columns = [activities, *_year_columns(a, _("預定時數（小時）"))]
+    columns = [activities, *_year_columns(a, lambda year: _("%(year)s預定時數（小時）", year=year))]
     return _table(f"{by}s", title, first, columns, rows, a, unit=_("小時"))
 
 
@@ -379,7 +382,7 @@ def _summary_table(a: Analysis, stages: list[Stage] | None) -> dict[str, Any]:
         "summary",
         _("填報與時數總覽"),
         _("項目"),
-        _year_columns(a, ""),
+        _year_columns(a, str),
         rows,
         a,
         unit="",
@@ -437,7 +440,7 @@ def tables(a: Analysis, stage: Stage | None = None) -> list[dict[str, Any]]:
             "interest_areas",
             _("教師有興趣精進的領域/科目"),
             _("領域/科目"),
-            _("教師數"),
+            lambda year: _("%(year)s教師數", year=year),
             _("人"),
         ),
         _choice_table(
@@ -448,7 +451,7 @@ def tables(a: Analysis, stage: Stage | None = None) -> list[dict[str, Any]]:
             "priority_issues",
             _("學校優先推動的課程議題"),
             _("議題"),
-            _("學校數"),
+            lambda year: _("%(year)s學校數", year=year),
             _("校"),
         ),
         _choice_table(
@@ -459,7 +462,7 @@ def tables(a: Analysis, stage: Stage | None = None) -> list[dict[str, Any]]:
             "priority_areas",
             _("學校優先精進的領域/科目"),
             _("領域/科目"),
-            _("學校數"),
+            lambda year: _("%(year)s學校數", year=year),
             _("校"),
         ),
         _activity_table(a, stages, "mode", _("預定進修方式"), _("進修方式")),
@@ -472,7 +475,7 @@ def tables(a: Analysis, stage: Stage | None = None) -> list[dict[str, Any]]:
             "preferred_times",
             _("方便參加進修的時段"),
             _("時段"),
-            _("教師數"),
+            lambda year: _("%(year)s教師數", year=year),
             _("人"),
         ),
     ]

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from app.analytics import services
 from app.analytics.services import Area
@@ -23,8 +24,10 @@ from app.models import (
     School,
     SchoolPlan,
     Stage,
+    TeacherPlan,
 )
 from app.questionnaires.cyclefile import load_cycle_file
+from app.reports import documents
 from app.stats import one_school
 from app.stats.needs import needs_figures, weight
 from app.timeutil import taipei
@@ -422,3 +425,18 @@ def test_county_and_national_pdfs_hold_the_analytics(reports, client, factory, c
     assert "學校優先推動的課程議題" in lines
     assert "已送出的教師規劃（份）31" in lines
     assert any(line.startswith("標準9致力於專業成長01130") for line in lines)
+
+
+def test_summary_cache_key_follows_the_year_before(app, factory, clock):
+    data = build(factory, clock)
+    before = documents.national_document(data.world.cycle).key
+    assert documents.national_document(data.world.cycle).key == before
+    older = db.session.scalar(
+        select(TeacherPlan).where(
+            TeacherPlan.status == PlanStatus.SUBMITTED,
+            TeacherPlan.cycle_id != data.world.cycle.id,
+        )
+    )
+    older.status = PlanStatus.DRAFT  # reopened in 112: no new submission anywhere
+    db.session.commit()
+    assert documents.national_document(data.world.cycle).key != before

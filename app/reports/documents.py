@@ -234,27 +234,6 @@ def _tally(cycle: Cycle, scope: stats.Scope) -> dict[str, Any]:
     return tally_view(stats.teacher_tally(cycle, scope, ranks=labels.ranks), labels)
 
 
-def _analytics_deps(cycle: Cycle, scope: stats.Scope) -> dict[str, Any]:
-    """What the analytics section adds: the previous cycle's plans and both questionnaires."""
-    from app.analytics.services import previous_cycle
-
-    previous = previous_cycle(cycle)
-    return {
-        "previous": None
-        if previous is None
-        else [previous.name, cache_keys.plans_state(previous, scope)],
-        "questionnaires": [
-            q.id if q else None
-            for c in (cycle, previous)
-            if c is not None
-            for q in (
-                latest_questionnaire(c, PlanKind.TEACHER),
-                latest_questionnaire(c, PlanKind.SCHOOL),
-            )
-        ],
-    }
-
-
 def _analytics(cycle: Cycle, scope: stats.Scope, area: str) -> dict[str, Any]:
     from app.analytics.services import section
 
@@ -379,8 +358,9 @@ def county_document(cycle: Cycle, authority: Authority) -> Document:
         "cycle": cache_keys.cycle_facts(cycle),
         "schools": cache_keys.schools_listed(scope),
         "plans": cache_keys.plans_state(cycle, scope),
-        "labels": cache_keys.teacher_questionnaire(cycle),
-        "analytics": _analytics_deps(cycle, scope),
+        # The teacher questionnaire's labels, the school questionnaire's (the analytics
+        # section) and the year before, in one statement.
+        "labels": cache_keys.summary_labels_and_previous(cycle, scope),
     }
 
     def build() -> dict[str, Any]:
@@ -423,8 +403,7 @@ def national_document(cycle: Cycle) -> Document:
         "schools": cache_keys.schools_shape(),
         "counties": counties,
         "plans": cache_keys.plans_state(cycle, None),
-        "labels": cache_keys.teacher_questionnaire(cycle),
-        "analytics": _analytics_deps(cycle, None),
+        "labels": cache_keys.summary_labels_and_previous(cycle, None),
     }
 
     def build() -> dict[str, Any]:

@@ -440,3 +440,19 @@ def test_summary_cache_key_follows_the_year_before(app, factory, clock):
     older.status = PlanStatus.DRAFT  # reopened in 112: no new submission anywhere
     db.session.commit()
     assert documents.national_document(data.world.cycle).key != before
+
+
+# ---- the benchmark's figure (bench/analytics.py), at a tiny scale ---------------------------
+
+
+def test_benchmark_figures_are_produced(app):
+    from bench.analytics import time_analytics
+    from bench.generate import generate
+
+    generate(schools=2, teachers_per_school=3, logins=5)
+    db.session.commit()
+    figures = time_analytics(app, samples=3, cold=1)
+    assert figures["samples"] == 3
+    assert figures["teacher_plans"] > 0
+    for key in ("page_ms", "cold_ms", "count_ms", "ratio", "cold_ratio"):
+        assert figures[key] > 0

@@ -46,7 +46,9 @@ def _signed_in(app: Flask, username: str, password: str) -> Any:
     data = {"username": username, "password": password}
     if token:
         data["csrf_token"] = token.group(1)
-    answer = client.post("/school/login", data=data, base_url=BASE_URL)
+    # Over HTTPS, CSRF protection also wants a same-origin Referer, as a browser sends.
+    referer = {"Referer": f"{BASE_URL}/school/login"}
+    answer = client.post("/school/login", data=data, base_url=BASE_URL, headers=referer)
     if answer.status_code not in (302, 303):
         raise RuntimeError(f"sign-in as {username} answered {answer.status_code}")
     return client

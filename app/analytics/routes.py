@@ -11,10 +11,9 @@ from sqlalchemy import select
 from app import htmx, policy
 from app.analytics import bp, services
 from app.analytics.services import NATION, Area, Nation
-from app.cycles.windows import current_cycle, cycle_by_year
 from app.extensions import db
 from app.lifecycle import handles, signed_in_account
-from app.models import STAGE_ORDER, BusinessAccount, County, Cycle, School, Stage
+from app.models import STAGE_ORDER, BusinessAccount, County, Cycle, CycleStatus, School, Stage
 from app.params import query_code, query_int
 from app.policy import CountyRef, Role
 
@@ -52,15 +51,20 @@ def own_school(account: BusinessAccount) -> School | None:
 # ---- views -------------------------------------------------------------------------------
 
 
-def _requested_cycle() -> Cycle | None:
-    """?year=, else the current cycle (None when there is none yet); 404 for no such year."""
+def _requested_cycles() -> tuple[list[Cycle], Cycle | None, Cycle | None]:
+    """Every cycle (for the choice), the one asked for with ?year= (else the current one:
+    the published one of the latest year; None when there is none yet; 404 for a year
+    that has no cycle) and the cycle of the year before it, read in one statement."""
+    cycles = list(db.session.scalars(select(Cycle).order_by(Cycle.academic_year.desc())))
+    by_year = {cycle.academic_year: cycle for cycle in cycles}
     year = query_int("year")
     if year is None:
-        return current_cycle()
-    cycle = cycle_by_year(year)
-    if cycle is None:
+        cycle = next((c for c in cycles if c.status == CycleStatus.PUBLISHED), None)
+    elif year in by_year:
+        cycle = by_year[year]
+    else:
         abort(404)
-    return cycle
+    return cycles, cycle, by_year.get(cycle.academic_year - 1) if cycle else None
 
 
 def _requested_stage() -> Stage | None:
@@ -69,10 +73,9 @@ def _requested_stage() -> Stage | None:
 
 
 def _render(area: Area, endpoint: str, **extra: Any) -> Response:
-    cycle = _requested_cycle()
+    cycles, cycle, previous = _requested_cycles()
     stage = _requested_stage()
-    result = services.analysis(cycle, area) if cycle else None
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.academic_year.desc())).all()
+    result = services.analysis(cycle, area, previous) if cycle else None
     return htmx.render(
         PAGE,
         PARTIAL,

@@ -17,9 +17,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -88,6 +89,9 @@ class Analysis:
     current: NeedsFigures
     before: NeedsFigures | None
     definitions: dict[str, list[Mapping[str, Any]]]  # plan kind -> definitions, newest first
+    # The tables already laid out, by (stage, language): a cached analysis serves the
+    # same page many times (filling it twice at once is harmless).
+    laid_out: dict[tuple[Stage | None, str], list[dict[str, Any]]] = field(default_factory=dict)
 
 
 # ---- computing ---------------------------------------------------------------------------
@@ -114,9 +118,10 @@ def _ranks(definitions: Mapping[str, list[Mapping[str, Any]]]) -> int:
     return 3
 
 
-def compute(cycle: Cycle, scope: Scope) -> Analysis:
-    """Count the cycle's submitted plans in ``scope``, and the previous cycle's."""
-    previous = previous_cycle(cycle)
+def compute(cycle: Cycle, scope: Scope, previous: Cycle | None = None) -> Analysis:
+    """Count the cycle's submitted plans in ``scope``, and the previous cycle's (found
+    here unless given)."""
+    previous = previous or previous_cycle(cycle)
     definitions = _definitions([c for c in (cycle, previous) if c is not None])
     ranks = _ranks(definitions)
     current = needs_figures(cycle, scope, ranks=ranks)
@@ -187,12 +192,12 @@ def _fingerprint(cycle_ids: list[int]) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def analysis(cycle: Cycle, area: Area) -> Analysis:
-    """The analysis of ``area`` for ``cycle``, from the cache while nothing moved."""
-    previous = previous_cycle(cycle)
+def analysis(cycle: Cycle, area: Area, previous: Cycle | None) -> Analysis:
+    """The analysis of ``area`` for ``cycle`` beside ``previous`` (the cycle of the year
+    before, or None), from the cache while nothing moved."""
     ids = [cycle.id] + ([previous.id] if previous else [])
-    key = (cycle.id, tuple(ids), area.kind, area.key, _fingerprint(ids))
-    return cache.get(key, lambda: compute(cycle, area.scope))
+    key = (tuple(ids), area.kind, area.key, _fingerprint(ids))
+    return cache.get(key, lambda: compute(cycle, area.scope, previous))
 
 
 # ---- labelled tables ---------------------------------------------------------------------
@@ -426,6 +431,13 @@ def _stage_table(a: Analysis) -> dict[str, Any]:
 
 def tables(a: Analysis, stage: Stage | None = None) -> list[dict[str, Any]]:
     """Every table of the analysis, for one stage or (None) all of them."""
+    key = (stage, f"{get_locale()}")
+    if key not in a.laid_out:
+        a.laid_out[key] = _tables(a, stage)
+    return a.laid_out[key]
+
+
+def _tables(a: Analysis, stage: Stage | None) -> list[dict[str, Any]]:
     stages = [stage] if stage else None
     out = [_summary_table(a, stages)]
     if stage is None and len(a.current.stages() | (a.before.stages() if a.before else set())) > 1:

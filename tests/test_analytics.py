@@ -458,3 +458,44 @@ def test_benchmark_figures_are_produced(app):
     assert figures["teacher_plans"] > 0
     for key in ("page_ms", "cold_ms", "count_ms", "ratio", "cold_ratio"):
         assert figures[key] > 0
+
+
+# ---- the CSV download --------------------------------------------------------------------
+
+
+def test_csv_download_holds_the_tables_safely(app, client, factory, clock):
+    from app.analytics.csv_rows import neutralised, to_csv
+
+    assert [neutralised(c) for c in ("=1+1", "+x", "-2", "@a", "\tb", "國小", 3)] == [
+        "'=1+1",
+        "'+x",
+        "'-2",
+        "'@a",
+        "'\tb",
+        "國小",
+        "3",
+    ]
+    assert to_csv([["a", "=b"]]) == "\ufeffa,'=b\r\n"
+
+    data = build(factory, clock)
+    login_account(client, data.world.accounts["county"])
+    page = client.get("/oversight/analytics?stage=E").get_data(as_text=True)
+    assert 'href="/oversight/analytics.csv?county=64000&amp;year=113&amp;stage=E"' in page
+    response = client.get("/oversight/analytics.csv?county=64000&year=113&stage=E")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="needs-analytics-113-64000-E.csv"'
+    )
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    lines = body.decode("utf-8-sig").splitlines()
+    assert lines[0] == "進修需求分析,高雄市,113學年度,國小"
+    assert "標準4 善用教學策略進行有效教學,1,0,0,3,3" in lines
+    assert client.get("/oversight/analytics.csv?county=63000").status_code == 403
+    client.post("/logout")
+    login_account(client, data.world.accounts["planner"])
+    response = client.get("/school/analytics.csv")
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="needs-analytics-113-school-{data.world.school.code}.csv"'
+    )

@@ -430,6 +430,8 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     # 進修需求分析 (needs analytics)
     "analytics.oversight": ("GET", "/oversight/analytics", "needs_analytics.view"),
     "analytics.school": ("GET", "/school/analytics", "school_analytics.view"),
+    "analytics.oversight_csv": ("GET", "/oversight/analytics.csv", "needs_analytics.view"),
+    "analytics.school_csv": ("GET", "/school/analytics.csv", "school_analytics.view"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -444,6 +446,8 @@ OBJECTS = {
     "oversight.county_pdf": lambda w, user: _own_county(user),
     "analytics.oversight": lambda w, user: _own_county(user) or _analytics_area(user),
     "analytics.school": lambda w, user: _own_school(user),
+    "analytics.oversight_csv": lambda w, user: _own_county(user) or _analytics_area(user),
+    "analytics.school_csv": lambda w, user: _own_school(user),
     "accounts.school_accounts": lambda w, user: _own_school(user),
     "accounts.change_status": lambda w, user: w.users["planning"],
     "accounts.change_types": lambda w, user: w.users["planning"],

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort
+from flask import Response, abort, make_response, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import htmx, policy
 from app.analytics import bp, services
+from app.analytics.csv_rows import to_csv
 from app.analytics.services import NATION, Area, Nation
 from app.extensions import db
 from app.lifecycle import handles, signed_in_account
@@ -72,10 +73,38 @@ def _requested_stage() -> Stage | None:
     return Stage(code) if code else None
 
 
+def _download(area: Area) -> Response:
+    """The tables of the page as CSV (UTF-8 with a BOM, formula cells neutralised)."""
+    _cycles, cycle, previous = _requested_cycles()
+    if cycle is None:
+        abort(404)
+    stage = _requested_stage()
+    result = services.analysis(cycle, area, previous)
+    heading = [_("進修需求分析"), area.name, cycle.name, stage.label if stage else _("全部")]
+    body = to_csv(services.csv_rows(services.tables(result, stage), heading))
+    name = "national" if area.kind == "national" else area.key
+    if area.kind == "school":
+        name = f"school-{area.key}"
+    stage_part = f"-{stage.value}" if stage else ""
+    response = make_response(body.encode("utf-8"))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="needs-analytics-{cycle.academic_year}-{name}{stage_part}.csv"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def _render(area: Area, endpoint: str, **extra: Any) -> Response:
     cycles, cycle, previous = _requested_cycles()
     stage = _requested_stage()
     result = services.analysis(cycle, area, previous) if cycle else None
+    wanted: dict[str, Any] = {"county": area.key} if area.kind == "county" else {}
+    if cycle:
+        wanted["year"] = cycle.academic_year
+    if stage:
+        wanted["stage"] = stage.value
     return htmx.render(
         PAGE,
         PARTIAL,
@@ -86,28 +115,36 @@ def _render(area: Area, endpoint: str, **extra: Any) -> Response:
         stage=stage,
         all_stages=STAGE_ORDER,
         swapped=htmx.is_partial(),
+        download=url_for(f"{endpoint}_csv", **wanted) if result else None,
         previous=result.previous if result and result.before is not None else None,
         tables=services.tables(result, stage) if result else [],
         **extra,
     )
 
 
-@bp.get("/oversight/analytics")
-@handles("needs_analytics.view", load=requested_area)
-def oversight(place: CountyRef | Nation) -> Response:
-    account = signed_in_account()
+def _oversight_area(place: CountyRef | Nation) -> Area:
     if isinstance(place, CountyRef):
         county = db.session.get(County, place.code)
         if county is None:
             abort(404)
         scope = (
-            policy.schools_in_scope(account)
+            policy.schools_in_scope(signed_in_account())
             .where(School.county_code == county.code)
             .with_only_columns(School.id)
         )
-        area = Area("county", county.code, county.name, scope)
-    else:
-        area = Area("national", "", _("全國"), None)
+        return Area("county", county.code, county.name, scope)
+    return Area("national", "", _("全國"), None)
+
+
+def _school_area(own: School) -> Area:
+    return Area("school", own.code, own.name, select(School.id).where(School.id == own.id))
+
+
+@bp.get("/oversight/analytics")
+@handles("needs_analytics.view", load=requested_area)
+def oversight(place: CountyRef | Nation) -> Response:
+    account = signed_in_account()
+    area = _oversight_area(place)
     counties = db.session.scalars(policy.counties_in_scope(account).order_by(County.code)).all()
     return _render(
         area,
@@ -117,8 +154,24 @@ def oversight(place: CountyRef | Nation) -> Response:
     )
 
 
+@bp.get("/oversight/analytics.csv")
+@handles("needs_analytics.view", load=requested_area)
+def oversight_csv(place: CountyRef | Nation) -> Response:
+    return _download(_oversight_area(place))
+
+
 @bp.get("/school/analytics")
 @handles("school_analytics.view", load=own_school)
 def school(own: School) -> Response:
-    area = Area("school", str(own.id), own.name, select(School.id).where(School.id == own.id))
-    return _render(area, "analytics.school", counties=[], national=False)
+    return _render(
+        _school_area(own),
+        "analytics.school",
+        counties=[],
+        national=False,
+    )
+
+
+@bp.get("/school/analytics.csv")
+@handles("school_analytics.view", load=own_school)
+def school_csv(own: School) -> Response:
+    return _download(_school_area(own))

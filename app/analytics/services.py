@@ -503,3 +503,16 @@ def section(cycle: Cycle, scope: Scope, area_name: str) -> dict[str, Any]:
         "previous": a.previous.name if a.before is not None and a.previous else None,
         "tables": tables(a),
     }
+
+
+def csv_rows(tables_: list[dict[str, Any]], heading: list[str]) -> list[list[str]]:
+    """The tables one after another as rows: a title row, the headers, the rows, a blank."""
+    rows: list[list[str]] = [heading, []]
+    for table in tables_:
+        rows.append([table["title"]])
+        if table["note"]:
+            rows.append([table["note"]])
+        rows.append(list(table["headers"]))
+        rows += [[row["label"], *row["cells"]] for row in table["rows"]]
+        rows.append([])
+    return rows

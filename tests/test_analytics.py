@@ -384,7 +384,7 @@ def test_landing_pages_link_the_analytics(app, client, factory, clock):
 # ---- the cache ---------------------------------------------------------------------------
 
 
-def test_cache_follows_submits_and_reopens(app, factory, clock):
+def test_cache_follows_submits_and_reopens(app, factory, clock, monkeypatch):
     data = build(factory, clock)
     area = Area("national", "", "全國", None)
     previous = services.previous_cycle(data.world.cycle)
@@ -395,9 +395,14 @@ def test_cache_follows_submits_and_reopens(app, factory, clock):
     plan = data.world.plans["submitted"]
     plan.status = PlanStatus.DRAFT  # a reopen
     db.session.commit()
+    # Within the stale window the figures counted a moment ago are still served …
+    assert services.analysis(data.world.cycle, area, previous) is first
+    # … after it, the moved fingerprint counts them again.
+    monkeypatch.setattr(services.cache, "stale", 0)
     reopened = services.analysis(data.world.cycle, area, previous)
     assert reopened is not first
     assert reopened.current.plans() == 2
+    assert services.analysis(data.world.cycle, area, previous) is reopened
 
     make_teacher_plan(data.world.cycle, factory.teacher(data.far), data.far, FAR_ANSWERS)
     db.session.commit()

@@ -115,6 +115,7 @@ def _render(area: Area, endpoint: str, **extra: Any) -> Response:
         stage=stage,
         all_stages=STAGE_ORDER,
         swapped=htmx.is_partial(),
+        counted_at=result.counted_at if result else None,
         download=url_for(f"{endpoint}_csv", **wanted) if result else None,
         previous=result.previous if result and result.before is not None else None,
         tables=services.tables(result, stage) if result else [],

@@ -18,12 +18,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app import timeutil
 from app.cycles.services import latest_questionnaire
 from app.cycles.windows import cycle_by_year
 from app.extensions import db
@@ -92,6 +94,7 @@ class Analysis:
     # The tables already laid out, by (stage, language): a cached analysis serves the
     # same page many times (filling it twice at once is harmless).
     laid_out: dict[tuple[Stage | None, str], list[dict[str, Any]]] = field(default_factory=dict)
+    counted_at: datetime = field(default_factory=timeutil.now)  # shown: "統計時間"
 
 
 # ---- computing ---------------------------------------------------------------------------
@@ -136,23 +139,34 @@ def compute(cycle: Cycle, scope: Scope, previous: Cycle | None = None) -> Analys
 
 
 class _Cache:
-    """A few recent analyses per process, by (cycle, area, fingerprint); thread-safe."""
+    """A few recent analyses per process, by (cycles, area); thread-safe.
 
-    def __init__(self, entries: int = CACHE_ENTRIES, seconds: float = CACHE_SECONDS) -> None:
-        self.entries, self.seconds = entries, seconds
-        self._items: OrderedDict[tuple[Any, ...], tuple[float, Analysis]] = OrderedDict()
+    An entry is served while its fingerprint is unchanged (up to ``seconds``), and also,
+    once a plan has moved, for ``stale`` seconds after it was computed: at the peak of a
+    window a submit lands every second, and counting every submitted plan of the nation
+    again for each page view would cost seconds each time. So the figures of an area are
+    counted at most once per ``stale`` seconds per process, and the page says when.
+    """
+
+    def __init__(
+        self, entries: int = CACHE_ENTRIES, seconds: float = CACHE_SECONDS, stale: float = 60
+    ) -> None:
+        self.entries, self.seconds, self.stale = entries, seconds, stale
+        self._items: OrderedDict[tuple[Any, ...], tuple[float, Any, Analysis]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], make: Callable[[], Analysis]) -> Analysis:
+    def get(self, key: tuple[Any, ...], fingerprint: Any, make: Callable[[], Analysis]) -> Analysis:
         now = time.monotonic()
         with self._lock:
             found = self._items.get(key)
-            if found is not None and now - found[0] < self.seconds:
-                self._items.move_to_end(key)
-                return found[1]
+            if found is not None:
+                age = now - found[0]
+                if (found[1] == fingerprint and age < self.seconds) or age < self.stale:
+                    self._items.move_to_end(key)
+                    return found[2]
         value = make()  # outside the lock: a slow count never blocks another area
         with self._lock:
-            self._items[key] = (now, value)
+            self._items[key] = (now, fingerprint, value)
             self._items.move_to_end(key)
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
@@ -196,8 +210,8 @@ def analysis(cycle: Cycle, area: Area, previous: Cycle | None) -> Analysis:
     """The analysis of ``area`` for ``cycle`` beside ``previous`` (the cycle of the year
     before, or None), from the cache while nothing moved."""
     ids = [cycle.id] + ([previous.id] if previous else [])
-    key = (tuple(ids), area.kind, area.key, _fingerprint(ids))
-    return cache.get(key, lambda: compute(cycle, area.scope, previous))
+    key = (tuple(ids), area.kind, area.key)
+    return cache.get(key, _fingerprint(ids), lambda: compute(cycle, area.scope, previous))
 
 
 # ---- labelled tables ---------------------------------------------------------------------

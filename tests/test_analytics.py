@@ -504,3 +504,31 @@ def test_csv_download_holds_the_tables_safely(app, client, factory, clock):
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="needs-analytics-113-school-{data.world.school.code}.csv"'
     )
+
+
+def test_one_count_per_area_at_a_time():
+    import threading
+
+    cache = services._Cache()
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+    counted = object()
+
+    def make() -> Any:
+        calls.append(1)
+        started.set()
+        release.wait()
+        return counted
+
+    results: list[Any] = []
+    first = threading.Thread(target=lambda: results.append(cache.get(("a",), 1, make)))
+    first.start()
+    started.wait()
+    second = threading.Thread(target=lambda: results.append(cache.get(("a",), 1, make)))
+    second.start()
+    release.set()
+    first.join()
+    second.join()
+    assert calls == [1]
+    assert results == [counted, counted]
+    assert cache.get(("b",), 1, lambda: "other") == "other"  # another area: its own count

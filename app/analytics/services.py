@@ -154,27 +154,45 @@ class _Cache:
         self.entries, self.seconds, self.stale = entries, seconds, stale
         self._items: OrderedDict[tuple[Any, ...], tuple[float, Any, Analysis]] = OrderedDict()
         self._lock = threading.Lock()
+        self._counting: dict[tuple[Any, ...], threading.Lock] = {}
 
-    def get(self, key: tuple[Any, ...], fingerprint: Any, make: Callable[[], Analysis]) -> Analysis:
-        now = time.monotonic()
+    def _fresh(self, key: tuple[Any, ...], fingerprint: Any) -> Analysis | None:
         with self._lock:
             found = self._items.get(key)
-            if found is not None:
-                age = now - found[0]
-                if (found[1] == fingerprint and age < self.seconds) or age < self.stale:
-                    self._items.move_to_end(key)
-                    return found[2]
-        value = make()  # outside the lock: a slow count never blocks another area
+            if found is None:
+                return None
+            age = time.monotonic() - found[0]
+            if (found[1] == fingerprint and age < self.seconds) or age < self.stale:
+                self._items.move_to_end(key)
+                return found[2]
+            return None
+
+    def get(self, key: tuple[Any, ...], fingerprint: Any, make: Callable[[], Analysis]) -> Analysis:
+        found = self._fresh(key, fingerprint)
+        if found is not None:
+            return found
         with self._lock:
-            self._items[key] = (now, fingerprint, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
+            counting = self._counting.setdefault(key, threading.Lock())
+        # One count per area at a time: the others wait for it and take its result; a
+        # slow count never blocks another area.
+        with counting:
+            found = self._fresh(key, fingerprint)
+            if found is not None:
+                return found
+            started = time.monotonic()
+            value = make()
+            with self._lock:
+                self._items[key] = (started, fingerprint, value)
+                self._items.move_to_end(key)
+                while len(self._items) > self.entries:
+                    dropped, _entry = self._items.popitem(last=False)
+                    self._counting.pop(dropped, None)
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._counting.clear()
 
 
 cache = _Cache()

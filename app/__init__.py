@@ -150,6 +150,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(deadlines_bp, url_prefix="/oversight/extensions")
     app.register_blueprint(reminders_bp, url_prefix="/oversight/reminders")
+    from app.analytics import bp as analytics_bp
+
+    app.register_blueprint(analytics_bp)  # /oversight/analytics, /school/analytics
 
     # 6. Error answers in zh-TW through the htmx gate (app/errors.py); never a traceback.
     #    Security headers on every response.

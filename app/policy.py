@@ -138,6 +138,11 @@ POLICY: dict[str, frozenset[Role]] = {
     "reminder.send": frozenset(
         {Role.COUNTY, Role.NATIONAL, Role.OPERATOR, Role.CHIEF, Role.PLANNING}
     ),
+    # ---- 進修需求分析 (needs analytics) ----
+    # an area's aggregated needs (/oversight/analytics): the nation (國教署, operator) or a
+    # county in scope (?county=); a school's own (/school/analytics)
+    "needs_analytics.view": frozenset({Role.REGION, Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
+    "school_analytics.view": frozenset({Role.CHIEF, Role.PLANNING}),
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

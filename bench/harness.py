@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench import analytics as bench_analytics
 from bench import generate as gen
 from bench.procs import HOST, free_port, stop_process
 
@@ -1076,6 +1077,8 @@ def execute(run: Run, started: float) -> dict[str, Any]:
     say(f"national-ID lookup (issue 10): {lookups}", started)
     feed = feed_figures(env, settings.feed_rows, run.workdir) if settings.feed_rows else None
     say(f"taipei feed (issue 11): {feed}", started)
+    analytics = bench_analytics.run(_local_app(env))  # 進修需求分析 page, bench/analytics.py
+    say(f"needs analytics page: {analytics}", started)
 
     run.server = start_gunicorn(settings, env, run.workdir)
     port = run.server.port
@@ -1143,6 +1146,7 @@ def execute(run: Run, started: float) -> dict[str, Any]:
         "pdf": pdf,
         "lookups": lookups,
         "feed": feed,
+        "analytics": analytics,
         "sessions": len(sessions),
     }
 
@@ -1185,6 +1189,8 @@ def render(settings: Settings, out: dict[str, Any], server_cmd: str) -> dict[str
         )
     elif feed:
         print(f"taipei feed (issue 11): {feed}")
+    print(f"needs analytics page (in-process, ÷ a count of teacher_plan, target ≤ 3): "
+          f"{out.get('analytics')}")  # fmt: skip
     if out["pdf"] is not None:
         print()
         print("PDF (issue 4, bench/pdf.py):")
@@ -1232,6 +1238,7 @@ def render(settings: Settings, out: dict[str, Any], server_cmd: str) -> dict[str
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "national_id_lookup": out.get("lookups"),
         "feed": out.get("feed"),
+        "analytics": out.get("analytics"),
     }
 
 

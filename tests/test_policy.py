@@ -538,6 +538,11 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "reminders.index": ("GET", "/oversight/reminders/", "reminder.send"),
     "reminders.new": ("GET", "/oversight/reminders/new", "reminder.send"),
     "reminders.batch": ("GET", "/oversight/reminders/{reminder}", "reminder.send"),
+    # 進修需求分析 (needs analytics)
+    "analytics.oversight": ("GET", "/oversight/analytics", "needs_analytics.view"),
+    "analytics.school": ("GET", "/school/analytics", "school_analytics.view"),
+    "analytics.oversight_csv": ("GET", "/oversight/analytics.csv", "needs_analytics.view"),
+    "analytics.school_csv": ("GET", "/school/analytics.csv", "school_analytics.view"),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -550,6 +555,10 @@ OBJECTS = {
     "school.plan_pdf": lambda w, user: _own_school(user),
     "school.export_download": lambda w, user: w.job,
     "oversight.county_pdf": lambda w, user: _own_county(user),
+    "analytics.oversight": lambda w, user: _own_county(user) or _analytics_area(user),
+    "analytics.school": lambda w, user: _own_school(user),
+    "analytics.oversight_csv": lambda w, user: _own_county(user) or _analytics_area(user),
+    "analytics.school_csv": lambda w, user: _own_school(user),
     "accounts.school_accounts": lambda w, user: _own_school(user),
     "accounts.change_status": lambda w, user: w.users["planning"],
     "accounts.change_types": lambda w, user: w.users["planning"],
@@ -589,6 +598,15 @@ SCOPED_LOADERS = {
 
 def _own_school(user: Any) -> School | None:
     return user.school if isinstance(user, BusinessAccount) else None
+
+
+def _analytics_area(user: Any) -> Any:
+    """/oversight/analytics without ?county=: a region's first county, else the nation."""
+    from app.analytics.services import NATION
+
+    if isinstance(user, BusinessAccount) and user.kind == AccountKind.REGION:
+        return CountyRef("64000")
+    return NATION
 
 
 def _own_county(user: Any) -> CountyRef | None:
@@ -693,7 +711,8 @@ def test_staff_landing_pages_show_what_the_policy_allows(client, world):
     page = client.get("/region/").get_data(as_text=True)
     assert "高雄市" in page
     assert "臺北市" not in page
-    assert "/oversight/" not in page
+    assert "/oversight/county.pdf" not in page
+    assert "/oversight/national.pdf" not in page
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,8 @@ _REVISION_SOURCES = (
     "app/pdf/render.py",
     "templates/pdf/base.html",
     "static/css/pdf.css",
+    "app/analytics/services.py",  # the analytics section of the county and national PDFs
+    "templates/analytics/_tables.html",
 )
 _REVISION_FOLDERS = ("templates/reports", "templates/manuals", "app/stats")
 
@@ -293,3 +295,48 @@ def schools_shape() -> list[list[Any]]:
 def county_names() -> dict[str, str]:
     """County names by code: the national summary prints them."""
     return dict(db.session.execute(select(County.code, County.name)).all())
+
+
+# ---- 進修需求分析 (the analytics section of the county and national summaries) ----------
+
+
+def summary_labels_and_previous(cycle: Cycle, scope: Scope) -> list[list[Any]]:
+    """In one statement, for this cycle and the one of the year before (if it exists):
+    the newest teacher and school questionnaires (their labels are printed) and the
+    submitted plans in scope (the year before is printed beside; a submit anywhere also
+    moves ``plans_state``'s newest submission, a reopen lowers these counts)."""
+
+    def latest(kind: PlanKind) -> Any:
+        return (
+            select(Questionnaire.fingerprint)
+            .where(Questionnaire.cycle_id == Cycle.id, Questionnaire.plan_kind == kind)
+            .order_by(Questionnaire.version.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    def submitted(model: Any) -> Any:
+        return (
+            select(func.count())
+            .select_from(model)
+            .where(
+                model.cycle_id == Cycle.id,
+                model.status == PlanStatus.SUBMITTED,
+                in_scope(model.school_id, scope),
+            )
+            .scalar_subquery()
+        )
+
+    rows = db.session.execute(
+        select(
+            Cycle.academic_year,
+            Cycle.name,
+            latest(PlanKind.TEACHER),
+            latest(PlanKind.SCHOOL),
+            submitted(TeacherPlan),
+            submitted(SchoolPlan),
+        )
+        .where(Cycle.academic_year.in_((cycle.academic_year, cycle.academic_year - 1)))
+        .order_by(Cycle.academic_year)
+    )
+    return [list(row) for row in rows]

@@ -234,6 +234,12 @@ def _tally(cycle: Cycle, scope: stats.Scope) -> dict[str, Any]:
     return tally_view(stats.teacher_tally(cycle, scope, ranks=labels.ranks), labels)
 
 
+def _analytics(cycle: Cycle, scope: stats.Scope, area: str) -> dict[str, Any]:
+    from app.analytics.services import section
+
+    return section(cycle, scope, area)
+
+
 def _rate(done: int, total: int) -> str:
     return f"{done / total * 100:.1f}%" if total else "—"
 
@@ -352,7 +358,9 @@ def county_document(cycle: Cycle, authority: Authority) -> Document:
         "cycle": cache_keys.cycle_facts(cycle),
         "schools": cache_keys.schools_listed(scope),
         "plans": cache_keys.plans_state(cycle, scope),
-        "labels": cache_keys.teacher_questionnaire(cycle),
+        # The teacher questionnaire's labels, the school questionnaire's (the analytics
+        # section) and the year before, in one statement.
+        "labels": cache_keys.summary_labels_and_previous(cycle, scope),
     }
 
     def build() -> dict[str, Any]:
@@ -372,6 +380,7 @@ def county_document(cycle: Cycle, authority: Authority) -> Document:
                 for stage in stages
             ],
             "tally": _tally(cycle, scope),
+            "analytics": _analytics(cycle, scope, "所屬學校"),
         }
 
     return Document(
@@ -394,7 +403,7 @@ def national_document(cycle: Cycle) -> Document:
         "schools": cache_keys.schools_shape(),
         "counties": counties,
         "plans": cache_keys.plans_state(cycle, None),
-        "labels": cache_keys.teacher_questionnaire(cycle),
+        "labels": cache_keys.summary_labels_and_previous(cycle, None),
     }
 
     def build() -> dict[str, Any]:
@@ -414,6 +423,7 @@ def national_document(cycle: Cycle) -> Document:
             ],
             "stages": _by_stage(per_stage),
             "tally": _tally(cycle, None),
+            "analytics": _analytics(cycle, None, "全國"),
         }
 
     return Document(

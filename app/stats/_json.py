@@ -51,17 +51,20 @@ class Elements:
 class JsonSql:
     """The dialect's spelling of each JSON read (see the module docstring)."""
 
-    def __init__(self, dialect_name: str) -> None:
+    def __init__(
+        self, dialect_name: str, answers: QueryableAttribute[Any] = TeacherPlan.answers
+    ) -> None:
         self.postgres = dialect_name == "postgresql"
+        self.answers = answers  # the JSON column read: a teacher plan's, or a school plan's
 
     def _doc(self) -> ColumnElement[Any] | QueryableAttribute[Any]:
-        return cast(TeacherPlan.answers, JSONB) if self.postgres else TeacherPlan.answers
+        return cast(self.answers, JSONB) if self.postgres else self.answers
 
     def answers_are_object(self) -> ColumnElement[bool]:
         """Only plans whose answers are a JSON object are counted at all."""
         if self.postgres:
             return func.jsonb_typeof(self._doc()) == "object"
-        return func.json_type(TeacherPlan.answers) == "object"
+        return func.json_type(self.answers) == "object"
 
     def elements(self, key: str, *, objects_only: bool = False) -> Elements:
         """The elements of ``answers[key]`` if it is an array; only objects if asked."""
@@ -77,9 +80,9 @@ class JsonSql:
             )
             on = func.jsonb_typeof(table.c.value) == "object" if objects_only else true()
             return Elements(table, on, table.c.value, table.c.position)
-        table = func.json_each(TeacherPlan.answers, f"$.{key}").table_valued("key", "value", "type")
+        table = func.json_each(self.answers, f"$.{key}").table_valued("key", "value", "type")
         # json_each also walks the members of an object: only a real array counts.
-        on = func.json_type(TeacherPlan.answers, f"$.{key}") == "array"
+        on = func.json_type(self.answers, f"$.{key}") == "array"
         if objects_only:
             on = and_(on, table.c.type == "object")
         return Elements(table, on, table.c.value, table.c.key)

@@ -35,6 +35,13 @@ ACTION_LABELS = {
     "chief.deleted": "刪除總負責人帳號",
     "course.register": "登錄研習課程",
     "course.advance": "變更研習課程狀態",
+    # 延長填寫 and 催填 (app/deadlines, app/reminders); prefill from last cycle (app/history)
+    "extension.grant": "核定延長填寫",
+    "extension.revoke": "撤銷延長填寫",
+    "extension_batch.grant": "整批核定延長填寫",
+    "extension_batch.revoke": "整批撤銷延長填寫",
+    "reminder.send": "寄送催填通知",
+    "plan.prefill": "帶入去年資料",
     # single sign-on (app/sso)
     "sso.link": "連結教育體系單一簽入",
     "sso.unlink": "解除教育體系單一簽入連結",

@@ -427,6 +427,33 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "profile.use_link": ("GET", "/password/link/no-such-token", "public.view"),
     "feeds.sync_runs": ("GET", "/operator/sync-runs/", "sync_runs.view"),
     "feeds.sync_run": ("GET", "/operator/sync-runs/{run}", "sync_runs.view"),
+    # ---- completion dashboards and their exports ----
+    "oversight.dashboard": ("GET", "/oversight/dashboard", "dashboard.view"),
+    "oversight.dashboard_export": ("GET", "/oversight/dashboard.csv", "dashboard.view"),
+    "oversight.county": ("GET", "/oversight/dashboard/counties/64000", "dashboard.view"),
+    "oversight.county_export": (
+        "GET",
+        "/oversight/dashboard/counties/64000.xlsx",
+        "dashboard.view",
+    ),
+    "oversight.national_schools": (
+        "GET",
+        "/oversight/dashboard/national-schools",
+        "dashboard.national_schools",
+    ),
+    "oversight.national_schools_export": (
+        "GET",
+        "/oversight/dashboard/national-schools.csv",
+        "dashboard.national_schools",
+    ),
+    "oversight.schools": ("GET", "/oversight/dashboard/schools", "dashboard.view"),
+    "oversight.schools_export": ("GET", "/oversight/dashboard/schools.csv", "dashboard.view"),
+    "oversight.school": ("GET", "/oversight/dashboard/schools/{school}", "dashboard.school"),
+    "oversight.school_export": (
+        "GET",
+        "/oversight/dashboard/schools/{school}.csv",
+        "dashboard.school",
+    ),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -452,11 +479,15 @@ OBJECTS = {
     "roster_admin.edit": lambda w, user: _own_school(user),
     "roster_admin.end": lambda w, user: _own_school(user),
     "roster_admin.reset_link": lambda w, user: _own_school(user),
+    "oversight.county": lambda w, user: CountyRef("64000"),
+    "oversight.county_export": lambda w, user: CountyRef("64000"),
+    "oversight.school": lambda w, user: w.school,
+    "oversight.school_export": lambda w, user: w.school,
 }
 
 
 # Routes whose loader reads through the user's scope: another school's object is a 404.
-SCOPED_LOADERS = {"school.export_download"}
+SCOPED_LOADERS = {"school.export_download", "oversight.school", "oversight.school_export"}
 
 
 def _own_school(user: Any) -> School | None:
@@ -562,7 +593,9 @@ def test_staff_landing_pages_show_what_the_policy_allows(client, world):
     page = client.get("/region/").get_data(as_text=True)
     assert "高雄市" in page
     assert "臺北市" not in page
-    assert "/oversight/" not in page
+    assert "/oversight/county.pdf" not in page
+    assert "/oversight/national.pdf" not in page
+    assert "/oversight/dashboard" in page  # the completion dashboard of its counties
 
 
 @pytest.mark.parametrize(

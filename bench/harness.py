@@ -286,6 +286,13 @@ def lookup_figures(env: dict[str, str]) -> dict[str, Any]:
     return figures
 
 
+def oversight_figures(env: dict[str, str]) -> dict[str, Any]:
+    """The completion dashboards and the all-schools XLSX export, in-process (bench.oversight)."""
+    from bench.oversight import run
+
+    return run(_local_app(env))
+
+
 def feed_figures(env: dict[str, str], rows: int, workdir: Path) -> dict[str, Any]:
     """Issue 11: a taipei feed of `rows` rows applied twice with the real command."""
     from app.extensions import db
@@ -1076,6 +1083,8 @@ def execute(run: Run, started: float) -> dict[str, Any]:
     say(f"national-ID lookup (issue 10): {lookups}", started)
     feed = feed_figures(env, settings.feed_rows, run.workdir) if settings.feed_rows else None
     say(f"taipei feed (issue 11): {feed}", started)
+    oversight = oversight_figures(env)
+    say(f"completion dashboards: {oversight}", started)
 
     run.server = start_gunicorn(settings, env, run.workdir)
     port = run.server.port
@@ -1143,6 +1152,7 @@ def execute(run: Run, started: float) -> dict[str, Any]:
         "pdf": pdf,
         "lookups": lookups,
         "feed": feed,
+        "oversight": oversight,
         "sessions": len(sessions),
     }
 
@@ -1232,6 +1242,7 @@ def render(settings: Settings, out: dict[str, Any], server_cmd: str) -> dict[str
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "national_id_lookup": out.get("lookups"),
         "feed": out.get("feed"),
+        "oversight": out.get("oversight"),
     }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import stats
 from app.cycles.services import latest_questionnaire, take_snapshot
@@ -26,6 +26,7 @@ from app.models import (
     Extension,
     PlanKind,
     PlanStatus,
+    PlanVersion,
     Region,
     School,
     SchoolPlan,
@@ -34,6 +35,7 @@ from app.models import (
 )
 from app.reports import tables
 from app.reports.documents import county_document, national_document
+from app.stats import dashboards
 from app.stats.dashboards import dashboard_schools, stage_rows, teacher_rows, unit_rows
 from app.timeutil import taipei
 from tests.conftest import login_account, login_teacher
@@ -149,6 +151,7 @@ def build_world(factory, clock) -> World:
 
 @pytest.fixture
 def world(factory, clock) -> World:
+    dashboards.forget()  # figures kept by an earlier test's identical-looking world
     return build_world(factory, clock)
 
 
@@ -528,3 +531,57 @@ def test_teacher_rows_sort_and_page_in_sql(app, world):
     assert len(rows) == 1
     assert rows[0].national_id_masked.endswith("****")
     assert teacher_rows(world.cycle, school.id, limit=5, offset=50) == []
+
+
+def test_kept_figures_follow_every_change_they_count(client, world, factory):
+    sign_in(client, world.users["national"])
+
+    def footer() -> list[int]:
+        page = body(client.get("/oversight/dashboard"))
+        return _ints(page.split("<tfoot>")[1].split("</tfoot>")[0])[:8]
+
+    assert footer() == [5, 1, 1, 2, 7, 3, 1, 3]
+    assert footer() == [5, 1, 1, 2, 7, 3, 1, 3]  # kept: the same answer
+    # A teacher starts a plan (draft +1), then the draft is submitted (a kept version).
+    plan = make_teacher_plan(
+        world.cycle,
+        world.teachers["none"],
+        world.schools["elementary"],
+        DRAFT_ANSWERS,
+        submitted=False,
+    )
+    db.session.commit()
+    assert footer() == [5, 1, 1, 2, 7, 3, 2, 2]
+    plan.status = PlanStatus.SUBMITTED
+    db.session.add(
+        PlanVersion(
+            plan_kind=PlanKind.TEACHER,
+            plan_id=plan.id,
+            version=3,
+            answers={},
+            submitted_at=NOW,
+            submitted_by="test",
+        )
+    )
+    db.session.commit()
+    assert footer() == [5, 1, 1, 2, 7, 4, 1, 2]
+    # A new school appears.
+    factory.school(Stage.JUNIOR, name="高雄市立新國中")
+    db.session.commit()
+    assert footer()[0] == 6
+
+
+def test_the_benchmark_measures_the_dashboards_at_tiny_scale(app):
+    from bench.generate import generate
+    from bench.oversight import measure
+
+    generate(schools=3, teachers_per_school=4, logins=5)
+    db.session.commit()
+    dashboards.forget()
+    figures = measure(app, samples=1, export_samples=1)
+    assert figures["schools"] == db.session.scalar(select(func.count(School.id)))
+    for name in ("national", "county", "all_schools_page"):
+        assert figures[f"{name}_ms"] > 0
+        assert figures[f"{name}_ratio"] is not None
+    assert figures["xlsx_rows_per_second"] > 0
+    assert figures["xlsx_bytes"] > 0

@@ -8,11 +8,15 @@ function the county and national PDFs use, so the dashboards and the PDFs agree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from flask import g, has_request_context
 from sqlalchemy import ColumnElement, Select, and_, case, func, nulls_last, select
 from sqlalchemy.orm import QueryableAttribute
 
@@ -27,8 +31,10 @@ from app.models import (
     Extension,
     PlanKind,
     PlanStatus,
+    PlanVersion,
     RosterSnapshot,
     School,
+    SchoolPlan,
     Stage,
     Teacher,
     TeacherPlan,
@@ -38,6 +44,81 @@ from app.stats.completion import Completion, SchoolRow, completion_by, school_ro
 from app.stats.scope import Scope, in_scope
 
 Group = ColumnElement[Any] | QueryableAttribute[Any]
+T = TypeVar("T")
+
+
+# ---- remembering grouped figures while nothing they count has changed ---------------------------
+#
+# Counting the whole roster snapshot against the plans is a join of two large tables; the
+# dashboards ask for the same figures again and again between submits. A figure is kept
+# (per process) under a fingerprint of everything it counts, read off indexes at the cost
+# of one count(*): plans per state (so a plan started, submitted or reopened moves it),
+# the newest kept submission, the snapshot's time, the extensions and the schools. School
+# names and stages, which the fingerprint does not cover, are refreshed within
+# MEMO_SECONDS.
+
+MEMO_ENTRIES = 256
+MEMO_SECONDS = 60.0
+_memo: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def fingerprint(cycle: Cycle) -> tuple[Any, ...]:
+    """What every completion figure of the cycle depends on (once per request)."""
+    cached = g.get("_completion_fingerprint") if has_request_context() else None
+    if cached is not None and cached[0] == cycle.id:
+        return tuple(cached)
+    parts: list[Any] = [cycle.id, cycle.snapshot_taken_at]
+    for model in (TeacherPlan, SchoolPlan):
+        rows = db.session.execute(
+            select(model.status, func.count())
+            .where(model.cycle_id == cycle.id)
+            .group_by(model.status)
+            .order_by(model.status)
+        )
+        parts.append(tuple((str(status), int(n)) for status, n in rows))
+    parts.append(db.session.scalar(select(func.max(PlanVersion.id))))
+    parts.append(
+        tuple(
+            db.session.execute(
+                select(func.count(), func.max(Extension.id)).where(Extension.cycle_id == cycle.id)
+            ).one()
+        )
+    )
+    parts.append(tuple(db.session.execute(select(func.count(), func.max(School.id))).one()))
+    if has_request_context():
+        g._completion_fingerprint = parts
+    return tuple(parts)
+
+
+def _scope_key(scope: Scope) -> str:
+    if scope is None:
+        return ""
+    dialect = db.session.get_bind().dialect
+    return str(scope.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def remembered(cycle: Cycle, scope: Scope, what: str, compute: Callable[[], T]) -> T:
+    """``compute()`` (grouped figures of ``scope``), or the same figures kept from before."""
+    key = (what, _scope_key(scope), fingerprint(cycle))
+    now = time.monotonic()
+    with _memo_lock:
+        found = _memo.get(key)
+        if found is not None and now - found[0] < MEMO_SECONDS:
+            _memo.move_to_end(key)
+            return found[1]
+    value = compute()
+    with _memo_lock:
+        _memo[key] = (now, value)
+        while len(_memo) > MEMO_ENTRIES:
+            _memo.popitem(last=False)
+    return value
+
+
+def forget() -> None:
+    """Drop every kept figure (tests that change rows behind the fingerprint's back)."""
+    with _memo_lock:
+        _memo.clear()
 
 
 @dataclass(frozen=True)
@@ -87,6 +168,16 @@ def extended_by(
     return found
 
 
+def by_authority_and_stage(cycle: Cycle, scope: Scope) -> dict[tuple[Any, ...], Completion]:
+    """Completion per (authority, stage) in scope: one GROUP BY, both first-level tables."""
+    return remembered(
+        cycle,
+        scope,
+        "authority-stage",
+        lambda: completion_by(cycle, scope, School.authority_id, School.stage),
+    )
+
+
 # ---- per stage: the windows and their counts ------------------------------------------------
 
 
@@ -113,7 +204,9 @@ def _not_taking_part(moment: datetime) -> WindowState:
 
 def stage_rows(cycle: Cycle, scope: Scope, moment: datetime) -> list[StageRow]:
     """The stages present in scope, in the letter's order, with windows and counts."""
-    counts = {key[0]: value for key, value in completion_by(cycle, scope, School.stage).items()}
+    counts: dict[Stage, Completion] = {}
+    for (_authority, stage), value in by_authority_and_stage(cycle, scope).items():
+        counts[stage] = counts.get(stage, Completion()) + value
     extended = {key[0]: value for key, value in extended_by(cycle, scope, School.stage).items()}
     states = window_states(cycle, moment)
     rows = []
@@ -154,9 +247,9 @@ class UnitRow:
 
 def unit_rows(cycle: Cycle, scope: Scope) -> list[UnitRow]:
     """One row per authority governing schools in scope, county bureaus by code first."""
-    counts = {
-        key[0]: value for key, value in completion_by(cycle, scope, School.authority_id).items()
-    }
+    counts: dict[int, Completion] = {}
+    for (authority_id, _stage), value in by_authority_and_stage(cycle, scope).items():
+        counts[authority_id] = counts.get(authority_id, Completion()) + value
     if not counts:
         return []
     extended = {
@@ -256,7 +349,7 @@ def extended_state(state: WindowState, until: datetime | None) -> WindowState:
 
 def dashboard_schools(cycle: Cycle, scope: Scope, moment: datetime) -> list[DashboardSchool]:
     """Every school in scope with its completion, windows and extensions (stage, code)."""
-    rows = school_rows(cycle, scope)
+    rows = remembered(cycle, scope, "schools", lambda: school_rows(cycle, scope))
     if not rows:
         return []
     counties: dict[str, str] = dict(db.session.execute(select(County.code, County.name)).all())

@@ -14,6 +14,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
+from app.stats import dashboards
 from tests.browser.test_accessibility import Audit
 from tests.conftest import PASSWORD, Factory
 from tests.test_oversight_dashboard import build_world
@@ -35,6 +36,7 @@ class Accounts:
 
 @pytest.fixture
 def accounts(live_app: Flask, app: Flask, clock: Any) -> Accounts:
+    dashboards.forget()
     with live_app.test_request_context():
         world = build_world(Factory(), clock)
         found = Accounts(world.users["national"].username, world.users["county"].username)

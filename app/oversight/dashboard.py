@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from jinja2 import TemplateNotFound
 from sqlalchemy import Select, or_, select
 
@@ -147,13 +148,17 @@ def _rate_text(counts: Completion) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
+PLAN_STATE_LABELS = {
+    "submitted": _l("已送出"),
+    "draft": _l("草稿"),
+    "none": _l("未填寫"),
+    "exempt": _l("不需填寫"),
+}
+
+
 def school_plan_label(state: str) -> str:
-    return {
-        "submitted": _("已送出"),
-        "draft": _("草稿"),
-        "none": _("未填寫"),
-        "exempt": _("不需填寫"),
-    }[state]
+    """A plan's state in words (only that one text is translated: it is called per row)."""
+    return str(PLAN_STATE_LABELS[state])
 
 
 def _unit_name(row: UnitRow) -> str:

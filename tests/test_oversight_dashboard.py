@@ -253,6 +253,7 @@ def test_a_school_account_sees_its_own_school_only(client, world):
     own, other = world.schools["elementary"].id, world.schools["junior"].id
     for who in ("chief", "planning"):
         sign_in(client, world.users[who])
+        assert f"/oversight/dashboard/schools/{own}" in body(client.get("/school/"))
         page = body(client.get(f"/oversight/dashboard/schools/{own}"))
         names = set(re.findall(r"<th scope=\"row\">([^<]+)<", page))
         assert {"王小明", "陳美玲", "林志豪"} <= names
@@ -266,6 +267,8 @@ def test_a_school_account_sees_its_own_school_only(client, world):
 def test_teachers_and_other_accounts_are_refused(client, world, who):
     sign_in(client, world.users[who])
     own = world.schools["elementary"].id
+    if who != "teacher":
+        assert "/oversight/dashboard" not in body(client.get("/school/"))
     for url in (
         "/oversight/dashboard",
         "/oversight/dashboard.csv",

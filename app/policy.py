@@ -143,6 +143,13 @@ POLICY: dict[str, frozenset[Role]] = {
     # county in scope (?county=); a school's own (/school/analytics)
     "needs_analytics.view": frozenset({Role.REGION, Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
     "school_analytics.view": frozenset({Role.CHIEF, Role.PLANNING}),
+    # ---- completion dashboards and their CSV/XLSX exports (/oversight/dashboard…) ----
+    # the authorities, counties and schools in scope (a county bureau: its own county)
+    "dashboard.view": frozenset({Role.REGION, Role.COUNTY, Role.NATIONAL, Role.OPERATOR}),
+    # 國教署's national schools (those in a region's counties, for a regional centre)
+    "dashboard.national_schools": frozenset({Role.REGION, Role.NATIONAL, Role.OPERATOR}),
+    # one school's completion and its teachers: the school's chief or planner, or oversight
+    "dashboard.school": frozenset({Role.CHIEF, Role.PLANNING}) | OVERSIGHT,
 }
 
 # Where each kind of signed-in user lands after sign-in (endpoint names).

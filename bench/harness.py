@@ -287,6 +287,13 @@ def lookup_figures(env: dict[str, str]) -> dict[str, Any]:
     return figures
 
 
+def oversight_figures(env: dict[str, str]) -> dict[str, Any]:
+    """The completion dashboards and the all-schools XLSX export, in-process (bench.oversight)."""
+    from bench.oversight import run
+
+    return run(_local_app(env))
+
+
 def feed_figures(env: dict[str, str], rows: int, workdir: Path) -> dict[str, Any]:
     """Issue 11: a taipei feed of `rows` rows applied twice with the real command."""
     from app.extensions import db
@@ -1079,6 +1086,8 @@ def execute(run: Run, started: float) -> dict[str, Any]:
     say(f"taipei feed (issue 11): {feed}", started)
     analytics = bench_analytics.run(_local_app(env))  # 進修需求分析 page, bench/analytics.py
     say(f"needs analytics page: {analytics}", started)
+    oversight = oversight_figures(env)
+    say(f"completion dashboards: {oversight}", started)
 
     run.server = start_gunicorn(settings, env, run.workdir)
     port = run.server.port
@@ -1147,6 +1156,7 @@ def execute(run: Run, started: float) -> dict[str, Any]:
         "lookups": lookups,
         "feed": feed,
         "analytics": analytics,
+        "oversight": oversight,
         "sessions": len(sessions),
     }
 
@@ -1239,6 +1249,7 @@ def render(settings: Settings, out: dict[str, Any], server_cmd: str) -> dict[str
         "national_id_lookup": out.get("lookups"),
         "feed": out.get("feed"),
         "analytics": out.get("analytics"),
+        "oversight": out.get("oversight"),
     }
 
 

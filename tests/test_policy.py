@@ -543,6 +543,33 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "analytics.school": ("GET", "/school/analytics", "school_analytics.view"),
     "analytics.oversight_csv": ("GET", "/oversight/analytics.csv", "needs_analytics.view"),
     "analytics.school_csv": ("GET", "/school/analytics.csv", "school_analytics.view"),
+    # ---- completion dashboards and their exports ----
+    "oversight.dashboard": ("GET", "/oversight/dashboard", "dashboard.view"),
+    "oversight.dashboard_export": ("GET", "/oversight/dashboard.csv", "dashboard.view"),
+    "oversight.county": ("GET", "/oversight/dashboard/counties/64000", "dashboard.view"),
+    "oversight.county_export": (
+        "GET",
+        "/oversight/dashboard/counties/64000.xlsx",
+        "dashboard.view",
+    ),
+    "oversight.national_schools": (
+        "GET",
+        "/oversight/dashboard/national-schools",
+        "dashboard.national_schools",
+    ),
+    "oversight.national_schools_export": (
+        "GET",
+        "/oversight/dashboard/national-schools.csv",
+        "dashboard.national_schools",
+    ),
+    "oversight.schools": ("GET", "/oversight/dashboard/schools", "dashboard.view"),
+    "oversight.schools_export": ("GET", "/oversight/dashboard/schools.csv", "dashboard.view"),
+    "oversight.school": ("GET", "/oversight/dashboard/schools/{school}", "dashboard.school"),
+    "oversight.school_export": (
+        "GET",
+        "/oversight/dashboard/schools/{school}.csv",
+        "dashboard.school",
+    ),
     "auth.logout": ("POST", "/logout", None),  # last: it ends the session
 }
 
@@ -584,6 +611,10 @@ OBJECTS = {
     "deadlines.revoke": lambda w, user: ScopedExtension(w.extension, w.school.id),
     "deadlines.revoke_batch": lambda w, user: ScopedBatch("64000", w.extension_batch),
     "reminders.batch": lambda w, user: ScopedSchoolReminder(w.reminder, w.school.id),
+    "oversight.county": lambda w, user: CountyRef("64000"),
+    "oversight.county_export": lambda w, user: CountyRef("64000"),
+    "oversight.school": lambda w, user: w.school,
+    "oversight.school_export": lambda w, user: w.school,
 }
 
 
@@ -594,6 +625,7 @@ SCOPED_LOADERS = {
     "deadlines.revoke_batch",
     "reminders.batch",
 }
+SCOPED_LOADERS = {"school.export_download", "oversight.school", "oversight.school_export"}
 
 
 def _own_school(user: Any) -> School | None:
@@ -713,6 +745,7 @@ def test_staff_landing_pages_show_what_the_policy_allows(client, world):
     assert "臺北市" not in page
     assert "/oversight/county.pdf" not in page
     assert "/oversight/national.pdf" not in page
+    assert "/oversight/dashboard" in page  # the completion dashboard of its counties
 
 
 @pytest.mark.parametrize(

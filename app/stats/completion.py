@@ -46,6 +46,16 @@ class Completion:
         """Roster teachers without a plan."""
         return self.roster - self.submitted - self.draft
 
+    @property
+    def school_plans_not_started(self) -> int:
+        """Schools due a school plan that have none."""
+        return self.school_plans_due - self.school_plans_submitted - self.school_plans_draft
+
+    @property
+    def rate(self) -> float | None:
+        """The share of roster teachers who submitted (None without a roster)."""
+        return self.submitted / self.roster if self.roster else None
+
     def __add__(self, other: Completion) -> Completion:
         return Completion(
             *(getattr(self, f.name) + getattr(other, f.name) for f in fields(Completion))

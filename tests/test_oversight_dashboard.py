@@ -588,3 +588,25 @@ def test_the_benchmark_measures_the_dashboards_at_tiny_scale(app):
         assert figures[f"{name}_ratio"] is not None
     assert figures["xlsx_rows_per_second"] > 0
     assert figures["xlsx_bytes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("who", "extend", "remind"),
+    [
+        ("county", True, True),
+        ("national", True, True),
+        ("region", False, False),  # a regional centre manages accounts, not deadlines
+    ],
+)
+def test_school_rows_link_the_extension_and_reminder_forms(client, world, who, extend, remind):
+    sign_in(client, world.users[who])
+    page = body(client.get("/oversight/dashboard/schools"))
+    school = world.schools["elementary"].id
+    assert (f"/oversight/extensions/new?school={school}&amp;kind=school" in page) == extend
+    assert (f"/oversight/reminders/new?school={school}&amp;kind=teacher" in page) == remind
+    if extend:
+        form = client.get(f"/oversight/extensions/new?school={school}&kind=school")
+        assert form.status_code == 200
+    if remind:
+        form = client.get(f"/oversight/reminders/new?school={school}&kind=teacher")
+        assert form.status_code == 200

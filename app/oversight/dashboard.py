@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, current_app, url_for
+from flask import Response, abort, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from jinja2 import TemplateNotFound
 from sqlalchemy import Select, or_, select
 
 from app import htmx, policy, timeutil
@@ -173,16 +172,7 @@ def _stages(scope: Select[Any], cycle: Cycle, query: TableQuery) -> list[Any]:
     return stage_rows(cycle, scope, timeutil.now())
 
 
-SCHOOL_ACTIONS = "oversight/_school_actions.html"  # a school row's actions, when a feature adds it
-
-
-def _optional_template(name: str) -> str | None:
-    """``name`` when that template exists (looked up once per page, not once per row)."""
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return None
-    return name
+SCHOOL_ACTIONS = "oversight/_school_actions.html"  # a school row's 延長/催填 links
 
 
 def _context(
@@ -210,7 +200,7 @@ def _context(
         "stage_choices": lambda: STAGE_ORDER,
         "htmx_partial": htmx.is_partial,
         "form_action": url_for(endpoint, **url_args),
-        "school_actions": _optional_template(SCHOOL_ACTIONS),
+        "school_actions": SCHOOL_ACTIONS,
         **context,
     }
 

@@ -4,9 +4,11 @@ filter, the charts, the PDF section and the per-process cache."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 from typing import Any
 
+import openpyxl  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select
 
@@ -469,23 +471,11 @@ def test_benchmark_figures_are_produced(app):
 
 
 def test_csv_download_holds_the_tables_safely(app, client, factory, clock):
-    from app.analytics.csv_rows import neutralised, to_csv
-
-    assert [neutralised(c) for c in ("=1+1", "+x", "-2", "@a", "\tb", "國小", 3)] == [
-        "'=1+1",
-        "'+x",
-        "'-2",
-        "'@a",
-        "'\tb",
-        "國小",
-        "3",
-    ]
-    assert to_csv([["a", "=b"]]) == "\ufeffa,'=b\r\n"
-
     data = build(factory, clock)
     login_account(client, data.world.accounts["county"])
     page = client.get("/oversight/analytics?stage=E").get_data(as_text=True)
     assert 'href="/oversight/analytics.csv?county=64000&amp;year=113&amp;stage=E"' in page
+    assert 'href="/oversight/analytics.xlsx?county=64000&amp;year=113&amp;stage=E"' in page
     response = client.get("/oversight/analytics.csv?county=64000&year=113&stage=E")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -498,6 +488,15 @@ def test_csv_download_holds_the_tables_safely(app, client, factory, clock):
     assert lines[0] == "進修需求分析,高雄市,113學年度,國小"
     assert "標準4 善用教學策略進行有效教學,1,0,0,3,3" in lines
     assert client.get("/oversight/analytics.csv?county=63000").status_code == 403
+
+    workbook = client.get("/oversight/analytics.xlsx?county=64000&year=113&stage=E")
+    assert workbook.headers["Content-Disposition"].endswith('"needs-analytics-113-64000-E.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.get_data())).active
+    values = [
+        [cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)
+    ]
+    assert values[0] == ["進修需求分析", "高雄市", "113學年度", "國小"]
+    assert ["標準4 善用教學策略進行有效教學", 1, 0, 0, 3, 3] in values
     client.post("/logout")
     login_account(client, data.world.accounts["planner"])
     response = client.get("/school/analytics.csv")

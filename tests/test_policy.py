@@ -541,8 +541,8 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     # 進修需求分析 (needs analytics)
     "analytics.oversight": ("GET", "/oversight/analytics", "needs_analytics.view"),
     "analytics.school": ("GET", "/school/analytics", "school_analytics.view"),
-    "analytics.oversight_csv": ("GET", "/oversight/analytics.csv", "needs_analytics.view"),
-    "analytics.school_csv": ("GET", "/school/analytics.csv", "school_analytics.view"),
+    "analytics.oversight_export": ("GET", "/oversight/analytics.xlsx", "needs_analytics.view"),
+    "analytics.school_export": ("GET", "/school/analytics.csv", "school_analytics.view"),
     # ---- completion dashboards and their exports ----
     "oversight.dashboard": ("GET", "/oversight/dashboard", "dashboard.view"),
     "oversight.dashboard_export": ("GET", "/oversight/dashboard.csv", "dashboard.view"),
@@ -584,8 +584,8 @@ OBJECTS = {
     "oversight.county_pdf": lambda w, user: _own_county(user),
     "analytics.oversight": lambda w, user: _own_county(user) or _analytics_area(user),
     "analytics.school": lambda w, user: _own_school(user),
-    "analytics.oversight_csv": lambda w, user: _own_county(user) or _analytics_area(user),
-    "analytics.school_csv": lambda w, user: _own_school(user),
+    "analytics.oversight_export": lambda w, user: _own_county(user) or _analytics_area(user),
+    "analytics.school_export": lambda w, user: _own_school(user),
     "accounts.school_accounts": lambda w, user: _own_school(user),
     "accounts.change_status": lambda w, user: w.users["planning"],
     "accounts.change_types": lambda w, user: w.users["planning"],
@@ -624,8 +624,9 @@ SCOPED_LOADERS = {
     "deadlines.revoke",
     "deadlines.revoke_batch",
     "reminders.batch",
+    "oversight.school",
+    "oversight.school_export",
 }
-SCOPED_LOADERS = {"school.export_download", "oversight.school", "oversight.school_export"}
 
 
 def _own_school(user: Any) -> School | None:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, make_response, url_for
+from flask import Response, abort, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import htmx, policy
 from app.analytics import bp, services
-from app.analytics.csv_rows import to_csv
 from app.analytics.services import NATION, Area, Nation
 from app.extensions import db
 from app.lifecycle import handles, signed_in_account
 from app.models import STAGE_ORDER, BusinessAccount, County, Cycle, CycleStatus, School, Stage
 from app.params import query_code, query_int
 from app.policy import CountyRef, Role
+from app.reports import tables
 
 PAGE = "analytics/index.html"
 PARTIAL = "analytics/_figures.html"
@@ -25,7 +25,7 @@ PARTIAL = "analytics/_figures.html"
 # ---- loaders -----------------------------------------------------------------------------
 
 
-def requested_area(account: BusinessAccount) -> CountyRef | Nation | None:
+def requested_area(account: BusinessAccount, **_path: Any) -> CountyRef | Nation | None:
     """?county=CODE, else a county authority's own county or a region's first county,
     else the nation. Whether the account may see it is the policy's decision: another
     county is a 403 whether or not it exists, the nation a 403 but for 國教署 and the
@@ -44,7 +44,7 @@ def requested_area(account: BusinessAccount) -> CountyRef | Nation | None:
     return NATION
 
 
-def own_school(account: BusinessAccount) -> School | None:
+def own_school(account: BusinessAccount, **_path: Any) -> School | None:
     """The account's own school, read through its scope."""
     return db.session.scalar(policy.schools_in_scope(account).where(School.id == account.school_id))
 
@@ -73,27 +73,24 @@ def _requested_stage() -> Stage | None:
     return Stage(code) if code else None
 
 
-def _download(area: Area) -> Response:
-    """The tables of the page as CSV (UTF-8 with a BOM, formula cells neutralised)."""
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def _download(area: Area, fmt: str) -> Response:
+    """The tables of the page as CSV or XLSX (app/reports/tables.py: BOM, formulas quoted)."""
     _cycles, cycle, previous = _requested_cycles()
     if cycle is None:
         abort(404)
     stage = _requested_stage()
     result = services.analysis(cycle, area, previous)
     heading = [_("進修需求分析"), area.name, cycle.name, stage.label if stage else _("全部")]
-    body = to_csv(services.csv_rows(services.tables(result, stage), heading))
+    heading_row, *rows = services.csv_rows(services.tables(result, stage), heading)
     name = "national" if area.kind == "national" else area.key
     if area.kind == "school":
         name = f"school-{area.key}"
     stage_part = f"-{stage.value}" if stage else ""
-    response = make_response(body.encode("utf-8"))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="needs-analytics-{cycle.academic_year}-{name}{stage_part}.csv"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    stem = f"needs-analytics-{cycle.academic_year}-{name}{stage_part}"
+    return tables.table_response(fmt, rows, heading_row, stem, sheet=_("進修需求分析"))
 
 
 def _render(area: Area, endpoint: str, **extra: Any) -> Response:
@@ -116,7 +113,9 @@ def _render(area: Area, endpoint: str, **extra: Any) -> Response:
         all_stages=STAGE_ORDER,
         swapped=htmx.is_partial(),
         counted_at=result.counted_at if result else None,
-        download=url_for(f"{endpoint}_csv", **wanted) if result else None,
+        downloads={fmt: url_for(f"{endpoint}_export", fmt=fmt, **wanted) for fmt in EXPORT_FORMATS}
+        if result
+        else None,
         previous=result.previous if result and result.before is not None else None,
         tables=services.tables(result, stage) if result else [],
         **extra,
@@ -155,10 +154,10 @@ def oversight(place: CountyRef | Nation) -> Response:
     )
 
 
-@bp.get("/oversight/analytics.csv")
+@bp.get("/oversight/analytics.<any(csv, xlsx):fmt>")
 @handles("needs_analytics.view", load=requested_area)
-def oversight_csv(place: CountyRef | Nation) -> Response:
-    return _download(_oversight_area(place))
+def oversight_export(place: CountyRef | Nation, fmt: str) -> Response:
+    return _download(_oversight_area(place), fmt)
 
 
 @bp.get("/school/analytics")
@@ -172,7 +171,7 @@ def school(own: School) -> Response:
     )
 
 
-@bp.get("/school/analytics.csv")
+@bp.get("/school/analytics.<any(csv, xlsx):fmt>")
 @handles("school_analytics.view", load=own_school)
-def school_csv(own: School) -> Response:
-    return _download(_school_area(own))
+def school_export(own: School, fmt: str) -> Response:
+    return _download(_school_area(own), fmt)

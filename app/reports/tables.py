@@ -100,7 +100,7 @@ def csv_response(rows: Iterable[Sequence[Any]], headers: Sequence[str], filename
     """
     name = _checked_name(filename)
     pieces = (piece.encode("utf-8") for piece in write_csv(rows, headers))
-    response = Response(pieces, mimetype=CSV_MIMETYPE)
+    response = Response(pieces, content_type=CSV_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,6 +2,9 @@
 generated deterministically for the data set's Taipei schools, applied twice with the
 real command (`flask --app wsgi sync taipei FILE`) as a subprocess: rows per second and
 peak memory (maximum RSS from wait4) of the first run, the second run's time ÷ the first.
+Each run is timed twice: the process's wall time (start-up, commit and ANALYZE included)
+and the apply itself as the command recorded it in its sync-run row (started_at to
+finished_at, measured in that process).
 
 The file names every teacher now serving at a Taipei school (a title changed for ~5 %;
 so a file may hold more than N rows), and new teachers up to N rows spread over those
@@ -85,7 +88,8 @@ def write_taipei_feed(path: Path, rows: int, seed: int = 11) -> dict[str, int]:
 
 def run_sync(env: dict[str, str], path: Path, cwd: Path) -> dict[str, Any]:
     """`flask --app wsgi sync taipei FILE` as a subprocess: wall seconds, exit code,
-    maximum RSS (MB) of that process alone (os.wait4)."""
+    maximum RSS (MB) of that process alone (os.wait4), and the apply seconds of the
+    sync-run row it wrote."""
     command = [
         str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "sync", "taipei", str(path),
     ]  # fmt: skip
@@ -98,7 +102,22 @@ def run_sync(env: dict[str, str], path: Path, cwd: Path) -> dict[str, Any]:
     process.returncode = os.waitstatus_to_exitcode(status)
     return {
         "seconds": round(seconds, 2),
+        "apply_seconds": apply_seconds(env),
         "exit_code": process.returncode,
         "max_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: kilobytes
         "output": log.read_text(encoding="utf-8", errors="replace")[-500:],
     }
+
+
+def apply_seconds(env: dict[str, str]) -> float | None:
+    """finished_at − started_at of the newest taipei sync run: the apply as timed inside
+    the command's own process (no interpreter start-up, no commit, no ANALYZE)."""
+    import psycopg
+
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT EXTRACT(EPOCH FROM finished_at - started_at) FROM sync_run "
+            "WHERE feed = 'taipei' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return None if row is None or row[0] is None else round(float(row[0]), 3)

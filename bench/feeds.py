@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from app import timeutil
 from app.demo.seed import GIVEN, SUBJECTS, SURNAMES
 from app.extensions import db
 from app.identity import make_national_id
-from app.models import Employment, RosterSource, School, Teacher
+from app.models import Employment, RosterSource, School, SyncRun, Teacher
 from app.security import vault
 
 DEFAULT_ROWS = 20_000
@@ -112,12 +112,17 @@ def run_sync(env: dict[str, str], path: Path, cwd: Path) -> dict[str, Any]:
 def apply_seconds(env: dict[str, str]) -> float | None:
     """finished_at − started_at of the newest taipei sync run: the apply as timed inside
     the command's own process (no interpreter start-up, no commit, no ANALYZE)."""
-    import psycopg
-
-    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(url) as conn:
-        row = conn.execute(
-            "SELECT EXTRACT(EPOCH FROM finished_at - started_at) FROM sync_run "
-            "WHERE feed = 'taipei' ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-    return None if row is None or row[0] is None else round(float(row[0]), 3)
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(SyncRun.started_at, SyncRun.finished_at)
+                .where(SyncRun.feed == "taipei")
+                .order_by(SyncRun.id.desc())
+                .limit(1)
+            ).first()
+    finally:
+        engine.dispose()
+    if row is None or row.finished_at is None:
+        return None
+    return round((row.finished_at - row.started_at).total_seconds(), 3)

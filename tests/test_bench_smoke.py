@@ -194,11 +194,11 @@ def test_national_id_lookup_figures_are_produced(app):
     assert figures["ratio_to_primary_key"] > 0
 
 
-def test_taipei_feed_file_applies_and_a_second_run_changes_nothing(app, tmp_path):
+def test_taipei_feed_file_applies_and_a_second_run_changes_nothing(app, tmp_path, database_url):
     from app.feeds.formats import FEEDS
     from app.feeds.services import apply_feed
     from app.models import RosterSource
-    from bench.feeds import write_taipei_feed
+    from bench.feeds import apply_seconds, write_taipei_feed
 
     generate(schools=3, teachers_per_school=2, logins=5)
     school = db.session.scalar(
@@ -227,6 +227,9 @@ def test_taipei_feed_file_applies_and_a_second_run_changes_nothing(app, tmp_path
     db.session.commit()
     assert second.exit_code == 0
     assert (second.run.rows_created, second.run.rows_updated, second.run.rows_ended) == (0, 0, 0)
+    # The bench's in-command apply time: the newest run's own record, read over its own engine.
+    expected = (second.run.finished_at - second.run.started_at).total_seconds()
+    assert apply_seconds({"DATABASE_URL": database_url}) == round(expected, 3)
 
 
 def test_roster_search_is_the_commonest_surname_of_the_roster_school(app):

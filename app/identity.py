@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import operator
 import os
 import random
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import Final, Literal, NoReturn
 
 from cryptography.exceptions import InvalidTag
@@ -122,6 +123,8 @@ def normalize_national_id(raw: str) -> str:
     """
     if not isinstance(raw, str):
         raise TypeError("national id must be a str")
+    if raw.isascii() and raw.isalnum():  # the usual case: NFKC changes nothing, no spaces
+        return raw.upper()
     text = unicodedata.normalize("NFKC", raw)
     # Whitespace and format characters (zero-width space, BOM, soft hyphen…) that
     # sneak in through copy-and-paste.
@@ -137,12 +140,12 @@ def _digit_values(chars: str) -> list[int]:
     code = LETTER_CODES[chars[0]]
     second = chars[1]
     second_digit = LETTER_CODES[second] % 10 if second in _RESIDENT_OLD_SECOND else int(second)
-    return [code // 10, code % 10, second_digit, *(int(ch) for ch in chars[2:])]
+    return [code // 10, code % 10, second_digit, *map(int, chars[2:])]
 
 
 def _weighted_sum(chars: str) -> int:
-    digits = _digit_values(chars)  # a 9-character prefix uses the first ten weights
-    return sum(w * d for w, d in zip(WEIGHTS[: len(digits)], digits, strict=True))
+    # A 9-character prefix has ten digits: map() stops there, at the first ten weights.
+    return sum(map(operator.mul, WEIGHTS, _digit_values(chars)))
 
 
 def _checksum_ok(value: str) -> bool:
@@ -240,7 +243,7 @@ class _Key:
         self.lookup_key = _derive_key(material, _INFO_LOOKUP)
 
     def lookup_hash(self, normalized: str) -> str:
-        return hmac.new(self.lookup_key, normalized.encode("ascii"), hashlib.sha256).hexdigest()
+        return hmac.digest(self.lookup_key, normalized.encode("ascii"), hashlib.sha256).hex()
 
 
 def parse_key_list(text: str) -> list[tuple[int, str]]:
@@ -357,6 +360,18 @@ class IdentityVault:
     def lookup_hash(self, value: str) -> str:
         """Deterministic HMAC-SHA256 (hex) of the normalized, validated number (newest key)."""
         return self._keys[0].lookup_hash(validate_national_id(value))
+
+    def known_lookup_hash(self, value: str, known: Container[str]) -> str | None:
+        """The lookup hash (newest key) of a number whose hash is in ``known``, else None.
+
+        Every stored hash was made from a validated number, so a match proves this one
+        valid without the checksum: a bulk import skips it for the people it already has.
+        """
+        normalized = normalize_national_id(value)
+        if len(normalized) != ID_LENGTH or not normalized.isascii():
+            return None
+        digest = self._keys[0].lookup_hash(normalized)
+        return digest if digest in known else None
 
     def lookup_hashes(self, value: str) -> list[str]:
         """The lookup hash under every configured key, newest first: a row not yet

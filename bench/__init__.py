@@ -5,6 +5,8 @@
 - `bench.bare`: the baseline endpoint (one query, one small template).
 - `bench.wsgi_bench`: the production app plus the baseline blueprint and a per-request
   SQL statement counter; what gunicorn serves during a run.
+- `bench.roster`: the 教師資料 list page and its htmx search on the school of 300
+  teachers, signed in as its chief (loaded by bench.harness with the other endpoints).
 - `bench.harness`: one whole run (fresh PostgreSQL database, gunicorn, wrk in a second
   process, figures, tear-down).
 """

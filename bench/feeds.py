@@ -2,6 +2,9 @@
 generated deterministically for the data set's Taipei schools, applied twice with the
 real command (`flask --app wsgi sync taipei FILE`) as a subprocess: rows per second and
 peak memory (maximum RSS from wait4) of the first run, the second run's time ÷ the first.
+Each run is timed twice: the process's wall time (start-up, commit and ANALYZE included)
+and the apply itself as the command recorded it in its sync-run row (started_at to
+finished_at, measured in that process).
 
 The file names every teacher now serving at a Taipei school (a title changed for ~5 %;
 so a file may hold more than N rows), and new teachers up to N rows spread over those
@@ -18,13 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from app import timeutil
 from app.demo.seed import GIVEN, SUBJECTS, SURNAMES
 from app.extensions import db
 from app.identity import make_national_id
-from app.models import Employment, RosterSource, School, Teacher
+from app.models import Employment, RosterSource, School, SyncRun, Teacher
 from app.security import vault
 
 DEFAULT_ROWS = 20_000
@@ -85,7 +88,8 @@ def write_taipei_feed(path: Path, rows: int, seed: int = 11) -> dict[str, int]:
 
 def run_sync(env: dict[str, str], path: Path, cwd: Path) -> dict[str, Any]:
     """`flask --app wsgi sync taipei FILE` as a subprocess: wall seconds, exit code,
-    maximum RSS (MB) of that process alone (os.wait4)."""
+    maximum RSS (MB) of that process alone (os.wait4), and the apply seconds of the
+    sync-run row it wrote."""
     command = [
         str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "sync", "taipei", str(path),
     ]  # fmt: skip
@@ -98,7 +102,27 @@ def run_sync(env: dict[str, str], path: Path, cwd: Path) -> dict[str, Any]:
     process.returncode = os.waitstatus_to_exitcode(status)
     return {
         "seconds": round(seconds, 2),
+        "apply_seconds": apply_seconds(env),
         "exit_code": process.returncode,
         "max_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: kilobytes
         "output": log.read_text(encoding="utf-8", errors="replace")[-500:],
     }
+
+
+def apply_seconds(env: dict[str, str]) -> float | None:
+    """finished_at − started_at of the newest taipei sync run: the apply as timed inside
+    the command's own process (no interpreter start-up, no commit, no ANALYZE)."""
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(SyncRun.started_at, SyncRun.finished_at)
+                .where(SyncRun.feed == "taipei")
+                .order_by(SyncRun.id.desc())
+                .limit(1)
+            ).first()
+    finally:
+        engine.dispose()
+    if row is None or row.finished_at is None:
+        return None
+    return round((row.finished_at - row.started_at).total_seconds(), 3)

@@ -194,11 +194,11 @@ def test_national_id_lookup_figures_are_produced(app):
     assert figures["ratio_to_primary_key"] > 0
 
 
-def test_taipei_feed_file_applies_and_a_second_run_changes_nothing(app, tmp_path):
+def test_taipei_feed_file_applies_and_a_second_run_changes_nothing(app, tmp_path, database_url):
     from app.feeds.formats import FEEDS
     from app.feeds.services import apply_feed
     from app.models import RosterSource
-    from bench.feeds import write_taipei_feed
+    from bench.feeds import apply_seconds, write_taipei_feed
 
     generate(schools=3, teachers_per_school=2, logins=5)
     school = db.session.scalar(
@@ -227,3 +227,105 @@ def test_taipei_feed_file_applies_and_a_second_run_changes_nothing(app, tmp_path
     db.session.commit()
     assert second.exit_code == 0
     assert (second.run.rows_created, second.run.rows_updated, second.run.rows_ended) == (0, 0, 0)
+    # The bench's in-command apply time: the newest run's own record, read over its own engine.
+    expected = (second.run.finished_at - second.run.started_at).total_seconds()
+    assert apply_seconds({"DATABASE_URL": database_url}) == round(expected, 3)
+
+
+def test_roster_search_is_the_commonest_surname_of_the_roster_school(app):
+    from collections import Counter
+
+    from bench.roster import choose_search
+
+    report = generate(schools=3, teachers_per_school=2, logins=5, roster_teachers=12)
+    db.session.commit()
+    school = report.roster_school
+    choice = choose_search(school["id"])
+
+    names = list(
+        db.session.scalars(
+            select(Teacher.name)
+            .join(Employment, Employment.teacher_id == Teacher.id)
+            .where(Employment.school_id == school["id"], Employment.valid_to.is_(None))
+        )
+    )
+    assert choice.teachers == 12 == len(names)
+    assert Counter(name[0] for name in names)[choice.text] == max(
+        Counter(name[0] for name in names).values()
+    )
+    assert choice.matches == sum(choice.text in name for name in names) >= 1
+
+
+def test_roster_chief_signs_in_and_the_page_and_its_htmx_search_answer(make_app, app):
+    """bench.roster's HTTP steps against a real (threaded) server on this test's app: the
+    business-account form with CSRF, the whole page, the partial alone, statements counted."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from bench.harness import USER_AGENT
+    from bench.roster import RosterLoad, check_and_probe, choose_search, sign_in_chief
+
+    db.session.remove()
+    db.engine.dispose()
+    served = make_app(WTF_CSRF_ENABLED=True)
+    served.register_blueprint(bare.bp)
+    listener = bare.install_sql_counter(served)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    try:
+        report = generate(schools=2, teachers_per_school=2, logins=3, roster_teachers=9)
+        db.session.commit()
+        load = RosterLoad(report.roster_school, choose_search(report.roster_school["id"]))
+        db.session.remove()
+        thread.start()
+        port = server.server_port
+
+        load.cookie = sign_in_chief(port, report.roster_school["username"], DEMO_PASSWORD)
+        assert load.cookie.startswith("session=")
+        check_and_probe(port, load, USER_AGENT, n=2)  # raises unless both answer as expected
+        assert set(load.probes) == {"roster", "roster_search"}
+        for entry in load.probes.values():
+            assert entry["statuses"] == [200, 200]
+            assert entry["typical"] >= 1
+        requests = load.requests(USER_AGENT)
+        assert requests["roster_search"]["headers"]["HX-Request"] == "true"
+        assert "HX-Request" not in requests["roster"]["headers"]
+        assert "q=" in requests["roster_search"]["path"]
+
+        with pytest.raises(Exception, match="refused"):
+            sign_in_chief(port, report.roster_school["username"], "not-the-password")
+    finally:
+        server.shutdown()
+        server.server_close()
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def test_roster_rows_reach_the_wrk_data_the_table_and_the_results(tmp_path):
+    from bench import harness
+
+    get = {"path": "/school/roster?q=%E8%95%AD", "headers": {"Cookie": "session=abc"}}
+    data = tmp_path / "data.lua"
+    harness.write_wrk_data(data, [], 1, get)
+    assert (
+        'get = {path = "/school/roster?q=%E8%95%AD", headers = {["Cookie"] = "session=abc"}}'
+        in (data.read_text())
+    )
+
+    def figures(kind: str, rps: float) -> harness.Figures:
+        return harness.Figures(kind, int(rps * 2), 2.0, rps, 5.0, 9.0, 12.0, 0, 0, {}, 3.0, 3)
+
+    results = {
+        kind: harness.Summary(kind, [figures(kind, rps)])
+        for kind, rps in (
+            ("bare", 400.0),
+            ("page", 200.0),
+            ("autosave", 240.0),
+            ("roster", 100.0),
+            ("roster_search", 120.0),
+        )
+    }
+    text = harness.table(results, {})
+    lines = {line.split("  ")[0]: line for line in text.splitlines()}
+    assert "0.25" in lines["GET /school/roster"]  # 100 / 400
+    assert "0.30" in lines["GET /school/roster?q= (htmx)"]  # 120 / 400

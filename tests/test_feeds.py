@@ -530,3 +530,73 @@ def test_counties_are_untouched_by_a_taipei_feed(app, taipei_world):
     before = {c.code for c in db.session.scalars(select(County))}
     assert _invoke(app, "sync", "taipei", str(DATA / "taipei_roster.csv")).exit_code == 0
     assert {c.code for c in db.session.scalars(select(County))} == before
+
+
+# ---- the no-change path ---------------------------------------------------------------------
+# The source's serving teachers come with the one query of their employments; a row naming
+# one of them needs neither the checksum nor a lookup of its own.
+
+
+def test_a_run_that_changes_nothing_validates_and_looks_up_no_known_teacher(
+    app, taipei_world, tmp_path, monkeypatch
+):
+    import app.identity as identity_module
+
+    content = TAIPEI_HEADER + (
+        "313601,S183470175,李雅婷,教師,國語,在職\n"
+        "313601,U268145380,王建國,組長,數學,在職\n"
+        "313602,J119161462,吳佩珊,教師,英語,在職\n"
+    )
+    path = _write(tmp_path, "three.csv", content)
+    assert _invoke(app, "sync", "taipei", path).exit_code == 0
+    checked: list[str] = []
+    validate = identity_module.validate_national_id
+    monkeypatch.setattr(
+        identity_module, "validate_national_id", lambda raw: checked.append(raw) or validate(raw)
+    )
+    with _statements() as sql:
+        again = _invoke(app, "sync", "taipei", path)
+    assert again.exit_code == 0, again.output
+    assert checked == []
+    assert not [s for s in sql if "national_id_hash IN" in s]
+    writes = [s for s in sql if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert len(writes) == 1
+    assert "sync_run" in writes[0]
+    run = _last_run()
+    assert (run.rows_created, run.rows_updated, run.rows_ended, run.rows_rejected) == (0, 0, 0, 0)
+
+
+def test_known_teachers_typed_differently_are_still_recognised_and_bad_numbers_rejected(
+    app, taipei_world, tmp_path
+):
+    assert _invoke(app, "sync", "taipei", str(DATA / "taipei_roster.csv")).exit_code == 0
+    before = (_count(Teacher), _count(Employment))
+    content = TAIPEI_HEADER + (
+        "313601,s183470175,李雅婷,教師,國語,在職\n"  # lower case
+        "313601,Ｕ２６８１４５３８０,王建國,組長,數學,在職\n"  # full width
+        "313602,J119161462,吳佩珊,教師,英語,在職\n"
+        "313602,J119161463,錯號碼,教師,英語,在職\n"  # one digit off a known number
+        "313602,C103307661,周俊宏,教師,自然,異動待審\n"
+    )
+    result = _invoke(app, "sync", "taipei", _write(tmp_path, "typed.csv", content))
+    assert result.exit_code == 3, result.output
+    run = _last_run()
+    assert (run.rows_created, run.rows_updated, run.rows_ended) == (0, 0, 0)
+    assert [(item["row"], "檢查碼不符" in item["reason"]) for item in run.errors] == [(5, True)]
+    assert (_count(Teacher), _count(Employment)) == before
+
+
+def test_a_teacher_of_another_source_is_found_not_created_again(
+    app, taipei_world, factory, tmp_path
+):
+    local = factory.teacher(taipei_world["local"], national_id="A123456789")
+    db.session.commit()
+    teachers = _count(Teacher)
+    content = TAIPEI_HEADER + "313601,A123456789,本地老師,教師,國語,在職\n"
+    result = _invoke(app, "sync", "taipei", _write(tmp_path, "in.csv", content))
+    assert result.exit_code == 0, result.output
+    run = _last_run()
+    assert (run.rows_created, run.rows_updated) == (0, 1)
+    assert _count(Teacher) == teachers
+    db.session.expire_all()
+    assert {e.school.code for e in _current(local)} == {taipei_world["local"].code, "313601"}

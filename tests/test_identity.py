@@ -526,3 +526,32 @@ def test_module_never_logs_or_prints() -> None:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             assert node.func.id not in {"print", "breakpoint"}
     assert imported.isdisjoint({"logging", "flask", "warnings", "sys"})
+
+
+# ---- bulk imports: the cheap path for numbers already stored (feeds) -----------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["A123456789", "a123456789", " A123456789 ", "Ａ１２３４５６７８９", "A12345\u200b6789"],
+)
+def test_known_lookup_hash_matches_lookup_hash_for_a_stored_number(vault, typed):
+    stored = vault.lookup_hash("A123456789")
+    assert vault.known_lookup_hash(typed, {stored}) == stored == vault.lookup_hash(typed)
+
+
+@pytest.mark.parametrize(
+    "typed", ["F101660293", "A123456788", "", "A12345678", "A1234567890", "甲123456789", "x" * 60]
+)
+def test_known_lookup_hash_is_none_for_anything_not_stored(vault, typed):
+    stored = vault.lookup_hash("A123456789")
+    assert vault.known_lookup_hash(typed, {stored}) is None  # never raises: the caller validates
+
+
+def test_the_ascii_shortcut_of_normalization_changes_no_result():
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits
+    for _ in range(2000):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        assert normalize_national_id(raw) == raw.upper()
+        assert normalize_national_id(raw + " ") == raw.upper()  # the general path

@@ -491,9 +491,9 @@ def test_csv_download_holds_the_tables_safely(app, client, factory, clock):
 
     workbook = client.get("/oversight/analytics.xlsx?county=64000&year=113&stage=E")
     assert workbook.headers["Content-Disposition"].endswith("needs-analytics-113-64000-E.xlsx")
-    data = workbook.get_data()
+    content = workbook.get_data()
     workbook.close()  # the download is a temporary file, closed with the response
-    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     values = [
         [cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)
     ]

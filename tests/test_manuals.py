@@ -114,7 +114,8 @@ def test_manuals_need_a_cycle(reports, client):
     assert response.status_code == 404
 
 
-def test_home_page_links_to_both_manuals(cycle, client):
+def test_home_page_links_to_both_manuals_of_its_cycle(cycle, client):
     html = client.get("/").get_data(as_text=True)
-    assert 'href="/manuals/school.pdf"' in html
-    assert 'href="/manuals/teacher.pdf"' in html
+    year = cycle.academic_year
+    assert f'href="/manuals/school.pdf?year={year}"' in html
+    assert f'href="/manuals/teacher.pdf?year={year}"' in html

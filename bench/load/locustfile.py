@@ -52,6 +52,9 @@ SAVES_MAX = int(_env("SAVES_MAX", 60))
 SUBMIT_SHARE = _env("SUBMIT_SHARE", 0.8)
 PDF_RETRIES = int(_env("PDF_RETRIES", 4))
 P95_LIMIT_MS = _env("P95_LIMIT_MS", 300.0)
+# > 0 (the smoke run): each editor does this many whole sessions, then the run ends,
+# however long that takes on a busy machine.
+SESSIONS = int(_env("SESSIONS", 0))
 DASHBOARD_PATH = os.environ.get("BENCH_LOAD_DASHBOARD_PATH", "/authority/")
 USER_AGENT = "jinxiu-load/1 (locust)"
 
@@ -124,6 +127,7 @@ TEACHERS = Pool([tuple(t) for t in DATA["teachers"]])
 SCHOOLS = Pool([tuple(s) for s in DATA["schools"]])
 AUTHORITIES = itertools.cycle(DATA["authorities"] or [""])
 SEQUENCE: dict[str, int] = {}
+FINISHED = {"sessions": 0}
 LEDGER: dict[str, dict[str, Any]] = {}  # owner -> last accepted save
 
 
@@ -312,6 +316,9 @@ class PlanEditor(Browser):
 
     @task
     def session(self) -> None:
+        if SESSIONS and getattr(self, "done", 0) >= SESSIONS:
+            self.wait_seconds(PAGE_THINK)
+            return
         login = self.pool.take()
         if login is None:  # more users than logins: wait for one
             self.wait_seconds(PAGE_THINK)
@@ -320,6 +327,8 @@ class PlanEditor(Browser):
             self.one_session(login)
         finally:
             self.pool.give_back(login)
+            self.done = getattr(self, "done", 0) + 1
+            FINISHED["sessions"] += 1
 
     def one_session(self, login: tuple[Any, ...]) -> None:
         owner = self.owner(login)
@@ -588,6 +597,13 @@ class StepShape(LoadTestShape):
     def tick(self) -> tuple[int, float] | None:
         now = time.time()
         elapsed = now - self.phase_started
+        if self.phase == "ramp" and SESSIONS:
+            counts = getattr(self.runner, "user_classes_count", {}) or {}
+            editors = counts.get("TeacherEditor", 0) + counts.get("SchoolEditor", 0)
+            if not editors or FINISHED["sessions"] < editors * SESSIONS:
+                return self.users, self.spawn_rate
+            self.close_step(now, self.phase_started)
+            return None
         if self.phase == "ramp":
             if elapsed < self.step_seconds:
                 return self.users, self.spawn_rate

@@ -83,6 +83,7 @@ class Settings:
     bare_users: int = 2
     budget_seconds: float = 540.0
     queue_timeout_ms: int | None = None  # None: the app's default (QUEUE_TIMEOUT_MS)
+    sessions: int = 0  # > 0: every editor does this many sessions, then the run ends
     smoke: bool = False
     keep: bool = False
     out: Path = RESULTS
@@ -178,7 +179,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         settings.start_users, settings.step_users, settings.step_seconds = 6, 6, 20.0
         if a.queue_timeout_ms is None:
             settings.queue_timeout_ms = 60_000
-        settings.max_users, settings.measure_share = 6, 1.0
+        settings.max_users, settings.measure_share, settings.sessions = 6, 1.0, 1
         settings.overload_seconds = settings.recovery_seconds = 0
         settings.saves_min, settings.saves_max = 2, 4
         settings.submit_share, settings.time_scale = 1.0, 10.0
@@ -427,6 +428,7 @@ def locust_environment(settings: Settings, run: Run) -> dict[str, str]:
         "STEP_USERS": settings.step_users,
         "STEP_SECONDS": settings.step_seconds,
         "MEASURE_SHARE": settings.measure_share,
+        "SESSIONS": settings.sessions,
         "MAX_USERS": settings.max_users,
         "SPAWN_RATE": settings.spawn_rate,
         "OVERLOAD_SECONDS": settings.overload_seconds,
@@ -812,7 +814,7 @@ def render(summary: dict[str, Any]) -> str:
         f"national peak ≈ {model['peak_concurrent_editors']:,} concurrent editors → "
         f"{model['app_hosts']} app hosts (×{model['headroom']} headroom, +1 spare)",
         "",
-        "at capacity, per step:",
+        "at capacity (the last step within the limit), per step:",
         *("  " + r for r in step_table(summary["at_capacity"])),
         "  × bare (same load): "
         + ", ".join(
@@ -821,6 +823,11 @@ def render(summary: dict[str, Any]) -> str:
         ),
         *("  " + r for r in resources_lines((summary["at_capacity"] or {}).get("resources"))),
     ]
+    if summary.get("first_bad_step"):
+        bad = summary["first_bad_step"]
+        lines += ["", f"first step past the limit ({bad['users']} users), per step:"]
+        lines += ["  " + r for r in step_table(bad)]
+        lines += ["  " + r for r in resources_lines(bad.get("resources"))]
     for phase in ("overload", "recovery"):
         step = summary.get(phase)
         if step:

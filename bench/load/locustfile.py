@@ -473,7 +473,7 @@ class AuthorityViewer(Browser):
             self.send("GET", DASHBOARD_PATH, "authority: dashboard")
 
 
-class BareProbe(FastHttpUser):
+class BareProbe(Browser):
     """The bare endpoint under the same load: the unit of the latency ratios."""
 
     fixed_count = int(_env("BARE_USERS", 2))
@@ -484,9 +484,7 @@ class BareProbe(FastHttpUser):
     @task
     def bare(self) -> None:
         school = random.randint(1, int(DATA.get("max_school_id", 1)))
-        self.client.get(
-            f"/_bench/bare?id={school}", name="bare", headers={"User-Agent": USER_AGENT}
-        )
+        self.send("GET", f"/_bench/bare?id={school}", "bare")
 
 
 # ---- the ramp ---------------------------------------------------------------------------

@@ -63,7 +63,7 @@ class Monitor:
 
     def _processes(self, conn: Any) -> dict[str, list[psutil.Process]]:
         parts: dict[str, list[psutil.Process]] = {part: [] for part in PARTS}
-        for part, pids in self.roots.items():
+        for part, pids in list(self.roots.items()):
             for pid in pids:
                 parts[part] += _tree(pid)
         if conn is not None:

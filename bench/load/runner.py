@@ -586,10 +586,10 @@ def execute(run: Run, started: float) -> dict[str, Any]:
         "worker": [p.process.pid for p in run.procs if p.name == "rq-worker"],
         "nginx": [p.process.pid for p in webs if p.name == "nginx"],
     }
+    locust = run_locust(settings, run, port, started)
+    roots["locust"] = [locust.process.pid]
     monitor = Monitor(roots, run.database, plain_url, REDIS_URL)
     monitor.start()
-    locust = run_locust(settings, run, port, started)
-    monitor.roots["locust"] = [locust.process.pid]
     say(f"locust headless (pid {locust.process.pid}): ramp from {settings.start_users} users "
         f"+{settings.step_users} every {settings.step_seconds:g} s, each user = "
         f"{settings.time_scale:g} people", started)  # fmt: skip

@@ -844,6 +844,11 @@ def render(summary: dict[str, Any]) -> str:
             ]
             lines += ["  " + r for r in step_table(step)]
             lines += ["  " + r for r in resources_lines(step.get("resources"))]
+            if phase == "overload":
+                lines.append(
+                    f"  verdict: {step['errors']} errors (5xx other than the polite 503, "
+                    f"timeouts, refused saves), {step['shed']} polite 503s with Retry-After"
+                )
             if step.get("recovered_after_s") is not None:
                 lines.append(f"  normal again after {step['recovered_after_s']} s")
     pdf = summary["pdf_queue"]

@@ -51,6 +51,7 @@ SAVES_MIN = int(_env("SAVES_MIN", 20))
 SAVES_MAX = int(_env("SAVES_MAX", 60))
 SUBMIT_SHARE = _env("SUBMIT_SHARE", 0.8)
 PDF_RETRIES = int(_env("PDF_RETRIES", 4))
+RETRY_SECONDS = _env("RETRY_SECONDS", 5.0)  # after a refused sign-in or page, before again
 P95_LIMIT_MS = _env("P95_LIMIT_MS", 300.0)
 # > 0 (the smoke run): each editor does this many whole sessions, then the run ends,
 # however long that takes on a busy machine.
@@ -334,11 +335,13 @@ class PlanEditor(Browser):
         owner = self.owner(login)
         if not self.sign_in(
             f"{self.prefix}/login", self.credentials(login), f"{self.label}sign in"
-        ):
+        ):  # refused (e.g. a polite 503): a person waits before trying again
+            self.wait_seconds(RETRY_SECONDS)
             return
         self.wait_seconds(PAGE_THINK * random.uniform(0.5, 1.5))
         status, text, _ = self.send("GET", f"{self.prefix}/plan", f"{self.label}open plan")
         if status != 200 or not self.read_form(text):
+            self.wait_seconds(RETRY_SECONDS)
             return
         if 'id="plan-form"' not in text:  # submitted earlier: reopen it to edit again
             status, _, _ = self.send(

@@ -687,6 +687,24 @@ def capacity_model(settings: Settings, per_host: int) -> dict[str, Any]:
     }
 
 
+def cpu_estimate(settings: Settings, step: dict[str, Any] | None) -> dict[str, Any] | None:
+    """NOT a measurement: what a dedicated 2-core host would carry at 70 % CPU if the
+    editors of `step` cost the same CPU there (web workers + job worker + PostgreSQL)
+    on a machine nobody else uses. Said so wherever it is printed."""
+    resources = (step or {}).get("resources") or {}
+    cores = resources.get("cpu_cores") or {}
+    used = sum(cores.get(part, 0.0) for part in ("web", "worker", "postgres"))
+    if not step or used <= 0.05:
+        return None
+    teachers = people(settings, step["users"])["teachers"]
+    return {
+        "teachers_at_step": teachers,
+        "app_cores_used": round(used, 2),
+        "other_load_cores": resources.get("other_load_cores"),
+        "dedicated_2_core_host_at_70_percent": int(teachers / used * 2 * 0.7),
+    }
+
+
 def summarise(settings: Settings, out: dict[str, Any]) -> dict[str, Any]:
     steps = out["steps"]
     ramp = [s for s in steps if s["phase"] == "ramp"]
@@ -714,6 +732,7 @@ def summarise(settings: Settings, out: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
     if settings.hosts == 2:
         capacity["note"] = "two app hosts behind nginx on ONE 2-core machine: per host, halve"
+    capacity["cpu_estimate"] = cpu_estimate(settings, best or stop)
     overload = next((s for s in steps if s["phase"] == "overload"), None)
     recovery = next((s for s in steps if s["phase"] == "recovery"), None)
     ratios = {}
@@ -818,6 +837,16 @@ def render(summary: dict[str, Any]) -> str:
         f"CAPACITY: {cap['concurrent_editing_teachers']:,} concurrent editing teachers on this "
         f"host (target ≥ {cap['target']:,}: {'ok' if cap['meets_target'] else 'MISS'}); "
         f"stopped by {cap['stopped_by'] or 'the user limit'}",
+        *(
+            [
+                f"(estimate, not measured: the app used {est['app_cores_used']} cores for "
+                f"{est['teachers_at_step']:,} teachers while other people's load took "
+                f"{est['other_load_cores']} cores; a dedicated 2-core host at 70 % CPU ≈ "
+                f"{est['dedicated_2_core_host_at_70_percent']:,} editing teachers)"
+            ]
+            if (est := cap.get("cpu_estimate"))
+            else []
+        ),
         f"national peak ≈ {model['peak_concurrent_editors']:,} concurrent editors → "
         f"{model['app_hosts']} app hosts (×{model['headroom']} headroom, +1 spare)",
         "",

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup lint format bench messages clean
+.PHONY: run test setup lint format bench bench-load messages clean
 
 setup: .stamp-system .stamp-venv static/vendor/htmx.min.js translations/en/LC_MESSAGES/messages.mo
 	@mkdir -p var
@@ -62,6 +62,11 @@ messages: .stamp-venv
 
 bench: setup
 	$(BIN)/python -m bench
+
+# The peak-load benchmark (docs/capacity.md): gunicorn, RQ worker, PostgreSQL, Redis and
+# Locust; ARGS passes options, e.g. `make bench-load ARGS="--national --hosts 2"`.
+bench-load: setup
+	$(BIN)/python -m bench.load $(ARGS)
 
 clean:
 	rm -rf var .stamp-* static/vendor

@@ -51,6 +51,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         # Flask's documented way to wrap the WSGI app; its stub declares a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    # Overload: a request that queued too long is refused politely before any other hook.
+    from app import overload
+
+    overload.init_app(app)
 
     # 2. Database first: everything below may need a session.
     db.init_app(app)

@@ -1,4 +1,4 @@
-"""Commands: `flask db …`, `flask demo seed`, `flask cycle import|snapshot`, `flask keys rotate`."""
+"""Commands: `flask db …`, `flask demo seed|generate`, `flask cycle …`, `flask keys rotate`."""
 
 from __future__ import annotations
 
@@ -58,6 +58,45 @@ def demo_seed() -> None:
     click.echo(f"示範登入（密碼皆為 {DEMO_PASSWORD}）：")
     for who, login, where in report.logins:
         click.echo(f"  {where:<10} {login:<14} {who}")
+
+
+@demo_group.command(
+    "generate",
+    help="Build a national-scale data set on a fresh database (bulk inserts; see "
+    "app/demo/generate.py). Refuses a database holding anything but the demo seed.",
+)
+@click.option("--schools", type=click.IntRange(1, 99_999), default=4000, show_default=True)
+@click.option(
+    "--teachers",
+    type=click.IntRange(1),
+    default=None,
+    help="Teachers in all (shared by stage); default 50 per school.",
+)
+@click.option("--seed", "seed_value", type=int, default=115, show_default=True)
+@click.option(
+    "--plan-share",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Share of teachers in open windows who already hold a plan.",
+)
+def demo_generate(schools: int, teachers: int | None, seed_value: int, plan_share: float) -> None:
+    from app.demo.generate import ForeignData, generate, summary
+
+    try:
+        report = generate(
+            schools,
+            teachers=teachers if teachers is not None else schools * 50,
+            seed_value=seed_value,
+            plan_share=plan_share,
+        )
+    except ForeignData as error:
+        db.session.rollback()
+        click.echo(f"拒絕執行：{error}", err=True)
+        raise click.exceptions.Exit(4) from None
+    db.session.commit()
+    for line in summary(report):
+        click.echo(line)
 
 
 @click.group("cycle", help="學年度設定")

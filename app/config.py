@@ -38,6 +38,10 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 60),
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # Overload (app/overload.py): a request queued longer than this gets a polite 503
+        # with Retry-After instead of a slow answer or a timeout; 0 turns the guard off.
+        "QUEUE_TIMEOUT_MS": _int(env, "QUEUE_TIMEOUT_MS", 500),
+        "RETRY_AFTER_SECONDS": _int(env, "RETRY_AFTER_SECONDS", 5),
         "DATABASE_URL": env.get("DATABASE_URL", default_db),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SINGLE_PROCESS": env.get("SINGLE_PROCESS", "").strip().lower() in ("1", "true", "yes"),

@@ -11,7 +11,7 @@ Who does what (every think time is divided by BENCH_LOAD_TIME_SCALE, see docs/ca
   school plan (the school plan form, /school/plan…).
 - AuthorityViewer (weight AUTHORITY_WEIGHT, 2): a county bureau signs in, then every
   AUTHORITY_THINK seconds refreshes its landing page or downloads its county report PDF,
-  and (weight DASHBOARD_WEIGHT, 0 until the dashboards exist) GETs DASHBOARD_PATH.
+  refreshes the completion dashboard (DASHBOARD_WEIGHT) or exports it (EXPORT_WEIGHT).
 - BareProbe (fixed count BARE_USERS, 2): GET /_bench/bare every PAGE_THINK seconds, the
   unit the other latencies are divided by, measured under the same load.
 
@@ -56,7 +56,8 @@ P95_LIMIT_MS = _env("P95_LIMIT_MS", 300.0)
 # > 0 (the smoke run): each editor does this many whole sessions, then the run ends,
 # however long that takes on a busy machine.
 SESSIONS = int(_env("SESSIONS", 0))
-DASHBOARD_PATH = os.environ.get("BENCH_LOAD_DASHBOARD_PATH", "/authority/")
+DASHBOARD_PATH = os.environ.get("BENCH_LOAD_DASHBOARD_PATH", "/oversight/dashboard/schools")
+EXPORT_PATH = os.environ.get("BENCH_LOAD_EXPORT_PATH", "/oversight/dashboard/schools.xlsx")
 USER_AGENT = "jinxiu-load/1 (locust)"
 
 # Requests whose p95 decides the capacity: what an editing person waits for.
@@ -468,12 +469,17 @@ class AuthorityViewer(Browser):
                 return
             self.retry_after(got)
 
-    @task(int(_env("DASHBOARD_WEIGHT", 0)))
+    @task(int(_env("DASHBOARD_WEIGHT", 2)))
     def dashboard(self) -> None:
-        # The authority dashboards are being built (issue: oversight dashboards): point
-        # BENCH_LOAD_DASHBOARD_PATH at them and give this task a weight.
+        # The completion dashboard of the bureau's schools (BENCH_LOAD_DASHBOARD_PATH).
         if self.ensure_signed_in():
             self.send("GET", DASHBOARD_PATH, "authority: dashboard")
+
+    @task(int(_env("EXPORT_WEIGHT", 1)))
+    def export(self) -> None:
+        # The same table as a spreadsheet (BENCH_LOAD_EXPORT_PATH).
+        if self.ensure_signed_in():
+            self.send("GET", EXPORT_PATH, "authority: export")
 
 
 class BareProbe(Browser):

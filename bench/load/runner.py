@@ -80,7 +80,7 @@ class Settings:
     teacher_weight: int = 90
     school_weight: int = 8
     authority_weight: int = 2
-    dashboard_weight: int = 0
+    dashboard_weight: int = 2
     bare_users: int = 2
     budget_seconds: float = 540.0
     queue_timeout_ms: int | None = None  # None: the app's default (QUEUE_TIMEOUT_MS)
@@ -147,7 +147,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         "--dashboard-weight",
         type=int,
         default=d.dashboard_weight,
-        help="authority dashboards (0 until they exist; BENCH_LOAD_DASHBOARD_PATH)",
+        help="authority dashboard refreshes (BENCH_LOAD_DASHBOARD_PATH)",
     )
     p.add_argument("--bare-users", type=int, default=d.bare_users)
     p.add_argument(

@@ -78,7 +78,7 @@ def test_an_authority_drills_down_to_the_teachers(page: Page, accounts: Accounts
     expect(page).to_have_url(re.compile(r"stage=E"))
     audit.check(page, "county dashboard, filtered and sorted")
 
-    page.get_by_role("link", name="高雄市立甲國小").click()
+    page.get_by_role("link", name="高雄市立甲國小", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("高雄市立甲國小")
     teachers = page.locator("#dashboard-rows tbody tr")
     expect(teachers).to_have_count(3)

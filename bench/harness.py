@@ -1071,29 +1071,30 @@ class Run:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def redis_keys() -> set[bytes] | None:
+def redis_keys(url: str = REDIS_URL) -> set[bytes] | None:
+    """The keys of a benchmark's Redis database now (None without Redis)."""
     try:
         from redis import Redis
 
-        with Redis.from_url(REDIS_URL, socket_timeout=5) as redis:
+        with Redis.from_url(url, socket_timeout=5) as redis:
             return set(redis.scan_iter(count=1000))
     except Exception:  # no Redis: nothing to clean either
         return None
 
 
-def forget_redis_keys(before: set[bytes] | None) -> None:
-    """Delete the keys this run added to the benchmark's Redis database."""
+def forget_redis_keys(before: set[bytes] | None, url: str = REDIS_URL) -> None:
+    """Delete the keys this run added (rate limits, RQ queues and jobs) to its Redis db."""
     if before is None:
         return
     try:
         from redis import Redis
 
-        with Redis.from_url(REDIS_URL, socket_timeout=5) as redis:
+        with Redis.from_url(url, socket_timeout=5) as redis:
             new = [key for key in redis.scan_iter(count=1000) if key not in before]
             for start in range(0, len(new), 500):
                 redis.delete(*new[start : start + 500])
     except Exception as error:  # say so, finish the clean-up
-        print(f"could not clean Redis ({REDIS_URL}): {error}", file=sys.stderr)
+        print(f"could not clean Redis ({url}): {error}", file=sys.stderr)
 
 
 def say(message: str, started: float) -> None:

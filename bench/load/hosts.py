@@ -26,18 +26,24 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.harness import AUTOSAVE_FORM, create_database, request, sign_in
+from bench.harness import (
+    AUTOSAVE_FORM,
+    create_database,
+    forget_redis_keys,
+    redis_keys,
+    request,
+    sign_in,
+)
 from bench.load.runner import (
     NGINX_CONF,
+    REDIS_URL,
     RESULTS,
     VENV_BIN,
     Run,
     Settings,
-    forget_redis_keys,
     gunicorn_command,
     nginx_binary,
     populate,
-    redis_keys,
     spawn,
     wait_healthy,
 )
@@ -160,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run.url = create_database(run.database)
         run.created = True
-        run.redis_before = redis_keys()
+        run.redis_before = redis_keys(REDIS_URL)
         env = run.environment()
         env["TRUSTED_PROXIES"] = "1"
         made = populate(run, env)
@@ -206,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--- {proc.name} ---\n{proc.tail()}", file=sys.stderr)
         return 1
     finally:
-        forget_redis_keys(run.redis_before)
+        forget_redis_keys(run.redis_before, REDIS_URL)
         run.redis_before = None
         run.close()
     RESULTS.mkdir(parents=True, exist_ok=True)

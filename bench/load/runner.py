@@ -39,7 +39,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.harness import create_database, drop_database, request
+from bench.harness import (
+    create_database,
+    drop_database,
+    forget_redis_keys,
+    redis_keys,
+    request,
+)
 from bench.load.monitor import Monitor
 from bench.procs import HOST, free_port, stop_process
 
@@ -331,7 +337,7 @@ class Run:
     def close(self) -> None:
         for proc in reversed(self.procs):
             stop_process(proc.process)
-        forget_redis_keys(self.redis_before)
+        forget_redis_keys(self.redis_before, REDIS_URL)
         if self.settings.keep:
             print(f"kept: database {self.database}, {self.workdir}")
             return
@@ -341,29 +347,6 @@ class Run:
             except Exception as error:  # say so, finish the clean-up
                 print(f"could not drop database {self.database}: {error}", file=sys.stderr)
         shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def redis_keys() -> set[bytes] | None:
-    try:
-        from redis import Redis
-
-        with Redis.from_url(REDIS_URL, socket_timeout=5) as redis:
-            return set(redis.scan_iter(count=1000))
-    except Exception:
-        return None
-
-
-def forget_redis_keys(before: set[bytes] | None) -> None:
-    """Delete the keys this run added (rate limits, RQ queues and jobs) in its Redis db."""
-    if before is None:
-        return
-    with contextlib.suppress(Exception):
-        from redis import Redis
-
-        with Redis.from_url(REDIS_URL, socket_timeout=5) as redis:
-            new = [key for key in redis.scan_iter(count=1000) if key not in before]
-            for start in range(0, len(new), 500):
-                redis.delete(*new[start : start + 500])
 
 
 def populate(run: Run, env: dict[str, str]) -> dict[str, Any]:
@@ -565,7 +548,7 @@ def execute(run: Run, started: float) -> dict[str, Any]:
     settings = run.settings
     run.url = create_database(run.database)
     run.created = True
-    run.redis_before = redis_keys()
+    run.redis_before = redis_keys(REDIS_URL)
     env = run.environment()
     say(f"database {run.database}: generating {settings.schools:,} schools, "
         f"{settings.teachers:,} teachers", started)  # fmt: skip

@@ -164,26 +164,13 @@ def grant_to_school(
     if not _in_scope(granter, school):
         raise ExtensionRefused({"school_code": _("此學校不在您的管轄範圍內。")})
     check_until(cycle, kind, school.stage, until)
-    extension = Extension(
-        cycle_id=cycle.id,
-        plan_kind=kind,
-        school_id=school.id,
-        concerns_school_id=school.id,
-        until=until,
-        granted_by_id=granter.id,
-        reason=reason,
+    return _grant(
+        granter,
+        Extension(cycle_id=cycle.id, plan_kind=kind, school_id=school.id),
+        school,
+        until,
+        reason,
     )
-    db.session.add(extension)
-    db.session.flush()
-    audit.record(
-        "extension.grant",
-        "extension",
-        extension.id,
-        after=_facts(extension),
-        actor=granter,
-        school_id=school.id,
-    )
-    return extension
 
 
 def snapshot_school(cycle: Cycle, teacher: Teacher) -> School | None:
@@ -208,15 +195,18 @@ def grant_to_teacher(
         # Out of scope reads exactly as unknown: nothing tells where the teacher serves.
         raise ExtensionRefused({"national_id": _("此教師不在您所轄學校本學年度的教師名單中。")})
     check_until(cycle, PlanKind.TEACHER, school.stage, until)
-    extension = Extension(
-        cycle_id=cycle.id,
-        plan_kind=PlanKind.TEACHER,
-        teacher_id=teacher.id,
-        concerns_school_id=school.id,
-        until=until,
-        granted_by_id=granter.id,
-        reason=reason,
-    )
+    target = Extension(cycle_id=cycle.id, plan_kind=PlanKind.TEACHER, teacher_id=teacher.id)
+    return _grant(granter, target, school, until, reason)
+
+
+def _grant(
+    granter: BusinessAccount, extension: Extension, school: School, until: datetime, reason: str
+) -> Extension:
+    """Store one extension (of a school, or of a teacher of that school) and audit it."""
+    extension.concerns_school_id = school.id
+    extension.until = until
+    extension.granted_by_id = granter.id
+    extension.reason = reason
     db.session.add(extension)
     db.session.flush()
     audit.record(

@@ -42,6 +42,9 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         # with Retry-After instead of a slow answer or a timeout; 0 turns the guard off.
         "QUEUE_TIMEOUT_MS": _int(env, "QUEUE_TIMEOUT_MS", 500),
         "RETRY_AFTER_SECONDS": _int(env, "RETRY_AFTER_SECONDS", 5),
+        # Completion dashboards (app/stats/dashboards.py): how often a process re-reads
+        # what their figures depend on; figures are at most this many seconds old.
+        "DASHBOARD_CHECK_SECONDS": _int(env, "DASHBOARD_CHECK_SECONDS", 5),
         "DATABASE_URL": env.get("DATABASE_URL", default_db),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SINGLE_PROCESS": env.get("SINGLE_PROCESS", "").strip().lower() in ("1", "true", "yes"),

@@ -109,6 +109,7 @@ TEST_CONFIG = {
     "RATELIMIT_ENABLED": False,
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 1024,
+    "DASHBOARD_CHECK_SECONDS": 0,  # figures follow each change (the window has its own test)
 }
 
 

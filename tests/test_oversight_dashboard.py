@@ -610,3 +610,32 @@ def test_school_rows_link_the_extension_and_reminder_forms(client, world, who, e
     if remind:
         form = client.get(f"/oversight/reminders/new?school={school}&kind=teacher")
         assert form.status_code == 200
+
+
+def test_a_process_reads_what_the_figures_depend_on_at_most_once_a_window(
+    make_app, world, monkeypatch
+):
+    """With DASHBOARD_CHECK_SECONDS, a change shows once the window has passed."""
+    app = make_app(DASHBOARD_CHECK_SECONDS=5)
+    client = app.test_client()
+    sign_in(client, world.users["national"])
+    moment = [1000.0]
+    monkeypatch.setattr(dashboards.time, "monotonic", lambda: moment[0])
+
+    def drafts() -> int:
+        page = body(client.get("/oversight/dashboard"))
+        return _ints(page.split("<tfoot>")[1].split("</tfoot>")[0])[6]
+
+    assert drafts() == 1
+    make_teacher_plan(
+        world.cycle,
+        world.teachers["none"],
+        world.schools["elementary"],
+        DRAFT_ANSWERS,
+        submitted=False,
+    )
+    db.session.commit()
+    moment[0] += 4.9
+    assert drafts() == 1  # within the window: the figures read before
+    moment[0] += 0.2
+    assert drafts() == 2  # the window has passed: read again, counted again

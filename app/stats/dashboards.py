@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import g, has_request_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import ColumnElement, Select, and_, case, func, nulls_last, select
 from sqlalchemy.orm import QueryableAttribute
 
@@ -61,13 +61,35 @@ MEMO_ENTRIES = 256
 MEMO_SECONDS = 60.0
 _memo: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
 _memo_lock = threading.Lock()
+_checked: dict[int, tuple[float, tuple[Any, ...]]] = {}  # cycle id → (when, fingerprint read)
 
 
 def fingerprint(cycle: Cycle) -> tuple[Any, ...]:
-    """What every completion figure of the cycle depends on (once per request)."""
+    """What every completion figure of the cycle depends on (once per request).
+
+    Reading it costs about two ``count(*)``; a process reads it again at most every
+    DASHBOARD_CHECK_SECONDS (default 5), so dashboards refreshed by many people at the
+    peak share one reading and their figures are at most that many seconds old.
+    """
     cached = g.get("_completion_fingerprint") if has_request_context() else None
     if cached is not None and cached[0] == cycle.id:
         return tuple(cached)
+    window = float(current_app.config.get("DASHBOARD_CHECK_SECONDS", 0)) if has_app_context() else 0
+    now = time.monotonic()
+    with _memo_lock:
+        seen = _checked.get(cycle.id)
+    if seen is not None and now - seen[0] < window:
+        parts = list(seen[1])
+    else:
+        parts = _read_fingerprint(cycle)
+        with _memo_lock:
+            _checked[cycle.id] = (now, tuple(parts))
+    if has_request_context():
+        g._completion_fingerprint = parts
+    return tuple(parts)
+
+
+def _read_fingerprint(cycle: Cycle) -> list[Any]:
     parts: list[Any] = [cycle.id, cycle.snapshot_taken_at]
     for model in (TeacherPlan, SchoolPlan):
         rows = db.session.execute(
@@ -86,9 +108,7 @@ def fingerprint(cycle: Cycle) -> tuple[Any, ...]:
         )
     )
     parts.append(tuple(db.session.execute(select(func.count(), func.max(School.id))).one()))
-    if has_request_context():
-        g._completion_fingerprint = parts
-    return tuple(parts)
+    return parts
 
 
 def _scope_key(scope: Scope) -> str:
@@ -119,6 +139,7 @@ def forget() -> None:
     """Drop every kept figure (tests that change rows behind the fingerprint's back)."""
     with _memo_lock:
         _memo.clear()
+        _checked.clear()
 
 
 @dataclass(frozen=True)

@@ -506,7 +506,13 @@ def test_web_request_waits_for_a_worker_process(
         response, data = download(client, "/teacher/plan.pdf")
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # RQ misses a warm-shutdown signal that lands between the end of a job and its
+            # next wait for work (seen once in CI); the test is about the render, not that.
+            worker.kill()
+            worker.wait(timeout=30)
         log.close()
     assert_pdf_download(response, "teacher-plan-113.pdf")
     assert "王小明" in pdf_text(data)

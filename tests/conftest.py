@@ -10,12 +10,14 @@ import random
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from app import create_app, timeutil
 from app.db import Base
@@ -41,6 +43,40 @@ from app.roster import employ, new_teacher
 from app.security import hash_password
 
 PASSWORD = "correct-horse-113"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker process gets its own databases.
+
+    `make test` runs the suite in one process per core. Every worker would otherwise reset
+    and fill the same PostgreSQL database and Redis database: gw0 keeps DATABASE_URL's
+    name with `_gw0` added (created when missing), and Redis database n - i (mod 16) for worker i.
+    SQLite needs nothing: each worker makes its own temporary file.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    index = int(worker.removeprefix("gw"))
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        base = make_url(url)
+        name = f"{base.database}_{worker}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        os.environ["DATABASE_URL"] = base.set(database=name).render_as_string(
+            hide_password=False
+        )
+    redis_url = os.environ.get("REDIS_URL", "")
+    if redis_url:
+        parts = urlsplit(redis_url)
+        number = (int(parts.path.strip("/") or 0) - index) % 16
+        os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{number}"))
 
 
 def _reset_schema(url: str) -> None:

@@ -69,9 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
             if exists is None:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        os.environ["DATABASE_URL"] = base.set(database=name).render_as_string(
-            hide_password=False
-        )
+        os.environ["DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
     redis_url = os.environ.get("REDIS_URL", "")
     if redis_url:
         parts = urlsplit(redis_url)

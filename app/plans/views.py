@@ -186,6 +186,25 @@ def _row_anchor(definition: dict[str, Any], answers: dict[str, Any], action: str
     return f"f-{code}-{index}-{question['fields'][0]['code']}"
 
 
+def _adopted_into(answers: dict[str, Any], raw: str) -> int | None:
+    """The index of the teacher's row already taken from school row `raw` (None: none)."""
+    rows = answers.get(engine.ACTIVITIES)
+    if not raw.isdigit() or len(raw) > 4 or not isinstance(rows, list):
+        return None
+    for index, row in enumerate(rows):
+        if isinstance(row, dict) and row.get(engine.ADOPTED_FROM) == int(raw):
+            return index
+    return None
+
+
+def _adoption_repeated(raw: str, index: int) -> str:
+    return _(
+        "學校規劃的第 %(item)s 項活動已在您的第 %(row)s 列，沒有重複加入。",
+        item=int(raw) + 1,
+        row=index + 1,
+    )
+
+
 def _saved_message(saved: services.Saved, moment_text: str, *, auto: bool) -> str:
     """One sentence saying exactly what happened to this save."""
     if not saved.written:
@@ -230,10 +249,17 @@ def handle_post(
     answers = engine.parse_form(ctx.definition, form, adoptable=adoptable(ctx))
     base = services.read_base(ctx, form.get("base", ""), version)
     choices = form_choices(form)
+    anchor_action = action
     if action.startswith(("add_row:", "remove_row:")):
         answers = engine.apply_row_action(ctx.definition, answers, action)
     elif action.startswith("adopt:") and adopt is not None:
-        answers = adopt(answers, action.removeprefix("adopt:"))
+        already = _adopted_into(answers, action.removeprefix("adopt:"))
+        if already is not None:
+            # Taken before: say where it is rather than add a second copy.
+            flash(_adoption_repeated(action.removeprefix("adopt:"), already), "info")
+            anchor_action = f"remove_row:{engine.ACTIVITIES}:{already}"
+        else:
+            answers = adopt(answers, action.removeprefix("adopt:"))
     moment = timeutil.roc_time(ctx.moment)
     try:
         if action == "submit":
@@ -294,7 +320,7 @@ def handle_post(
         )
     if action.startswith(("add_row:", "remove_row:", "adopt:")):
         # Back to the form at the row concerned (a URL fragment works without JavaScript).
-        anchor = _row_anchor(ctx.definition, answers, action)
+        anchor = _row_anchor(ctx.definition, answers, anchor_action)
         return htmx.redirect_to(self_url + (f"#{anchor}" if anchor else ""))
     flash(_saved_message(saved, moment, auto=False), "error" if saved.errors else "ok")
     return htmx.redirect_to(self_url)

@@ -895,10 +895,13 @@ class Rows(QuestionType):
     def summarise(self, question: Mapping, value: Any, lang: str, entry: dict) -> None:
         fields = question.get("fields", ())
         entry["columns"] = [text_in(sub["label"], lang) for sub in fields]
+        rows = list(self.rows(question, value))
         entry["rows"] = [
             [type_of(sub).display(sub, row.get(sub["code"]), lang) for sub in fields]
-            for row in self.rows(question, value)
+            for row in rows
         ]
+        # Per row: taken over from the school plan (its adopted_from marker), for the PDF.
+        entry["adopted"] = [isinstance(row.get(ADOPTED_FROM), int) for row in rows]
         entry["text"] = translate_plural(lang, _ROW_COUNT, len(entry["rows"]))
         entry["answered"] = bool(entry["rows"])
 

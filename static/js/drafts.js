@@ -223,13 +223,21 @@
     if (wrapper && !wrapper.querySelector("p.error")) { wrapper.classList.remove("has-error"); }
   }
 
+  // The server decides every field's problem: errors on screen come back out of band
+  // (updated, or emptied and hidden when fixed: removed here with their ARIA state);
+  // the list names problems of fields showing none yet (what was just typed).
   function syncErrors(list) {
-    var wanted = {};
-    var items = list.querySelectorAll("[data-for]");
-    for (var i = 0; i < items.length; i++) { wanted[errorId(items[i].getAttribute("data-for"))] = true; }
-    var shown = form.querySelectorAll('p.error[id^="e-"]');
-    for (var j = 0; j < shown.length; j++) { if (!wanted[shown[j].id]) { clearError(shown[j]); } }
+    var fixed = form.querySelectorAll('p.error[id^="e-"][hidden]');
+    for (var j = 0; j < fixed.length; j++) { clearError(fixed[j]); }
+    var items = list ? list.querySelectorAll("[data-for]") : [];
     for (var k = 0; k < items.length; k++) { placeError(items[k].getAttribute("data-for"), items[k].textContent); }
+  }
+
+  function shownErrors() {
+    var ids = [];
+    var shown = form.querySelectorAll('p.error[id^="e-"]:not([hidden])');
+    for (var i = 0; i < shown.length; i++) { ids.push(shown[i].id); }
+    return ids;
   }
 
   // -- an ended session, a stale token, no network ---------------------------------------
@@ -315,6 +323,9 @@
       // A queued request was built before the last answer: send the newest base and token.
       body.set("base", inputValue("base"));
       body.set("csrf_token", inputValue("csrf_token"));
+      // The errors on screen, for the server to decide again (fixed, changed, still so).
+      if (typeof body.delete === "function") { body.delete("shown_error"); }
+      shownErrors().forEach(function (id) { body.append("shown_error", id); });
     }
     ctx.planEdits = edits;
   }
@@ -356,8 +367,7 @@
 
   function onAfterSwap(event) {
     if (!form || !form.contains(event.target)) { return; }
-    var list = form.querySelector("#autosave-status [data-field-errors]");
-    if (list) { syncErrors(list); }
+    syncErrors(form.querySelector("#autosave-status [data-field-errors]"));
   }
 
   function onError(event) {

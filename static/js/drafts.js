@@ -220,7 +220,17 @@
       describedBy(described[i], id, false);
     }
     note.remove();
-    if (wrapper && !wrapper.querySelector("p.error")) { wrapper.classList.remove("has-error"); }
+    if (!wrapper) { return; }
+    // Choices marked one by one: unmark those no other error on screen describes.
+    var marked = wrapper.querySelectorAll('[aria-invalid="true"]');
+    for (var j = 0; j < marked.length; j++) {
+      var others = (marked[j].getAttribute("aria-describedby") || "").split(/\s+/).filter(function (one) {
+        var other = one && document.getElementById(one);
+        return other && other.matches("p.error:not([hidden])");
+      });
+      if (!others.length) { marked[j].removeAttribute("aria-invalid"); }
+    }
+    if (!wrapper.querySelector("p.error:not([hidden])")) { wrapper.classList.remove("has-error"); }
   }
 
   // The server decides every field's problem: errors on screen come back out of band

@@ -129,6 +129,12 @@ def N_(message: str) -> str:
     return message
 
 
+def ungettext(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural pair for `pybabel extract` (one of its default plural
+    keywords) where it is translated later with a count (see translate_plural)."""
+    return singular, plural
+
+
 @functools.lru_cache(maxsize=4)
 def _catalog_for(lang: str) -> support.NullTranslations:
     if lang != "en":
@@ -144,3 +150,10 @@ def translate(lang: str, message: str, **values: Any) -> str:
     """
     text = _catalog_for(lang).gettext(message)
     return text % values if values else text
+
+
+def translate_plural(lang: str, pair: tuple[str, str], count: int, **values: Any) -> str:
+    """translate() for a text marked with ungettext: the form that fits `count`
+    ("At least 1 row", "At least 2 rows"); %(count)s is filled in."""
+    text = _catalog_for(lang).ngettext(pair[0], pair[1], count)
+    return text % {"count": count, **values}

@@ -361,7 +361,7 @@ def test_a_draft_is_not_checked_for_required_answers() -> None:
         "q.colours": "請至少選擇 1 項",
         "q.needs": "請至少排序 3 項",
         "q.wants_more": "此欄為必填",
-        "q.activities": "至少需要 1 列",
+        "q.activities": "第 1 列尚未填完：缺少 主題、時數",
     }
 
 
@@ -424,8 +424,8 @@ def test_draft_checks_types_bounds_lengths_and_codes(answers, name, message) -> 
         ({"colours": []}, "q.colours", "請至少選擇 1 項"),
         ({"needs": ["std01", "std02"]}, "q.needs", "請至少排序 3 項"),
         ({"needs": [None, "std02", "std03"]}, "q.needs.1", "請依序填寫，第 1 順位不可空白"),
-        ({"activities": []}, "q.activities", "至少需要 1 列"),
-        ({"activities": [{}, {}]}, "q.activities", "至少需要 1 列"),
+        ({"activities": []}, "q.activities", "第 1 列尚未填完：缺少 主題、時數"),
+        ({"activities": [{}, {}]}, "q.activities", "第 1 列尚未填完：缺少 主題、時數"),
         ({"activities": [{"hours": 2}]}, "q.activities.0.topic", "此欄為必填"),
         ({"wants_more": "yes"}, "q.more_detail", "此欄為必填"),
     ],

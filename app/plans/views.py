@@ -7,10 +7,12 @@ serves the page and, for htmx, its partial (app.htmx is the gate).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 
 from app import htmx, lifecycle, timeutil
@@ -19,8 +21,10 @@ from app.models import PlanKind, PlanStatus
 from app.plans import merge, services
 from app.plans.services import InvalidAnswers, PlanContext, PlanRefused, VersionConflict
 from app.questionnaires import engine
+from app.questionnaires.markup import field_id
 
 MAX_VERSION = 2**31 - 1
+ERROR_ID = re.compile(r"e-[A-Za-z0-9_-]{1,150}")
 
 
 def expected_version(form: MultiDict[str, str]) -> int:
@@ -186,7 +190,58 @@ def _row_anchor(definition: dict[str, Any], answers: dict[str, Any], action: str
     return f"f-{code}-{index}-{question['fields'][0]['code']}"
 
 
-def _saved_message(saved: services.Saved, moment_text: str, *, auto: bool) -> str:
+def _adopted_into(answers: dict[str, Any], raw: str) -> int | None:
+    """The index of the teacher's row already taken from school row `raw` (None: none)."""
+    rows = answers.get(engine.ACTIVITIES)
+    if not raw.isdigit() or len(raw) > 4 or not isinstance(rows, list):
+        return None
+    for index, row in enumerate(rows):
+        if isinstance(row, dict) and row.get(engine.ADOPTED_FROM) == int(raw):
+            return index
+    return None
+
+
+def _adoption_repeated(raw: str, index: int) -> str:
+    return _(
+        "學校規劃的第 %(item)s 項活動已在您的第 %(row)s 列，沒有重複加入。",
+        item=int(raw) + 1,
+        row=index + 1,
+    )
+
+
+def _shown_error_ids(form: MultiDict[str, str]) -> list[str]:
+    """The ids of the field errors on the person's screen (drafts.js sends them)."""
+    ids: list[str] = []
+    for value in form.getlist("shown_error")[:1000]:
+        if ERROR_ID.fullmatch(value) and value not in ids:
+            ids.append(value)
+    return ids
+
+
+def field_problems(
+    ctx: PlanContext, saved: services.Saved, shown: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each error on screen decided again as a submission would decide it (the one
+    validator, final=True): its message now, or "" when fixed; and the draft problems of
+    fields showing none yet. Those can only be in what was typed (an untouched blank field
+    has no draft problem), so a required field not yet reached never lights up mid-typing."""
+    updates: dict[str, str] = {}
+    if shown:
+        final = engine.validate(ctx.definition, saved.shown, final=True, lang=questionnaire_lang())
+        by_id = {field_id("e", name): text for name, text in final.items()}
+        updates = {error_id: by_id.get(error_id, "") for error_id in shown}
+    new = {name: text for name, text in saved.errors.items() if field_id("e", name) not in updates}
+    return updates, new
+
+
+def _saved_message(
+    saved: services.Saved,
+    moment_text: str,
+    *,
+    auto: bool,
+    problems: int | None = None,
+    fixed: int = 0,
+) -> str:
     """One sentence saying exactly what happened to this save."""
     if not saved.written:
         text = _(
@@ -198,8 +253,11 @@ def _saved_message(saved: services.Saved, moment_text: str, *, auto: bool) -> st
         text = _("已自動儲存 %(time)s", time=moment_text)
     else:
         text = _("已儲存草稿（%(time)s）", time=moment_text)
-    if saved.errors:
-        text += _("，%(count)d 個欄位需修正", count=len(saved.errors))
+    if fixed:
+        text += ngettext("，%(num)d 個欄位已修正", "，%(num)d 個欄位已修正", fixed)
+    problems = len(saved.errors) if problems is None else problems
+    if problems:
+        text += _("，%(count)d 個欄位需修正", count=problems)
     if saved.conflicts:
         text += _(
             "；%(count)d 個欄位與他人的修改不同，請按「儲存草稿」逐欄選擇",
@@ -230,10 +288,17 @@ def handle_post(
     answers = engine.parse_form(ctx.definition, form, adoptable=adoptable(ctx))
     base = services.read_base(ctx, form.get("base", ""), version)
     choices = form_choices(form)
+    anchor_action = action
     if action.startswith(("add_row:", "remove_row:")):
         answers = engine.apply_row_action(ctx.definition, answers, action)
     elif action.startswith("adopt:") and adopt is not None:
-        answers = adopt(answers, action.removeprefix("adopt:"))
+        already = _adopted_into(answers, action.removeprefix("adopt:"))
+        if already is not None:
+            # Taken before: say where it is rather than add a second copy.
+            flash(_adoption_repeated(action.removeprefix("adopt:"), already), "info")
+            anchor_action = f"remove_row:{engine.ACTIVITIES}:{already}"
+        else:
+            answers = adopt(answers, action.removeprefix("adopt:"))
     moment = timeutil.roc_time(ctx.moment)
     try:
         if action == "submit":
@@ -294,7 +359,7 @@ def handle_post(
         )
     if action.startswith(("add_row:", "remove_row:", "adopt:")):
         # Back to the form at the row concerned (a URL fragment works without JavaScript).
-        anchor = _row_anchor(ctx.definition, answers, action)
+        anchor = _row_anchor(ctx.definition, answers, anchor_action)
         return htmx.redirect_to(self_url + (f"#{anchor}" if anchor else ""))
     flash(_saved_message(saved, moment, auto=False), "error" if saved.errors else "ok")
     return htmx.redirect_to(self_url)
@@ -327,12 +392,22 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
     base_answers = services.read_base(ctx, form.get("base", ""), version)
     saved: services.Saved | None = None
     message, kind = "", "ok"
+    updates: dict[str, str] = {}
+    new: dict[str, str] = {}
     try:
         saved = services.save_draft(
             ctx, answers, version, actor_name, base=base_answers, choices=form_choices(form)
         )
-        message = _saved_message(saved, timeutil.roc_time(ctx.moment), auto=True)
-        if saved.errors or saved.conflicts or not saved.written:
+        updates, new = field_problems(ctx, saved, _shown_error_ids(form))
+        problems = len(new) + sum(1 for text in updates.values() if text)
+        message = _saved_message(
+            saved,
+            timeutil.roc_time(ctx.moment),
+            auto=True,
+            problems=problems,
+            fixed=sum(1 for text in updates.values() if not text),
+        )
+        if problems or saved.conflicts or not saved.written:
             kind = "warning"
     except VersionConflict:
         lifecycle.discard()
@@ -354,7 +429,8 @@ def handle_autosave(ctx: PlanContext, actor_name: str) -> Response:
             base_token=token,
             message=message,
             kind=kind,
-            field_errors=saved.errors if saved is not None else {},
+            field_errors=new,
+            field_updates=updates,
             saved_at=(
                 ctx.moment
                 if saved is not None and saved.written

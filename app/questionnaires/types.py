@@ -32,7 +32,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from app.i18n import N_, translate
+from app.i18n import N_, translate, translate_plural, ungettext
 
 if TYPE_CHECKING:
     from app.questionnaires.cyclefile import _QuestionnaireBuilder
@@ -94,23 +94,29 @@ MESSAGES: dict[str, str] = {
     "choose_max": N_("最多選擇 %(count)s 項"),
     "date_format": N_("日期格式應為 YYYY-MM-DD"),
     "date_invalid": N_("日期不存在"),
-    "rows_min": N_("至少需要 %(count)s 列"),
-    "rows_max": N_("最多 %(count)s 列"),
     "rank_duplicate": N_("排序不可重複"),
     "rank_gap": N_("請依序填寫，第 %(rank)s 順位不可空白"),
     "rank_min": N_("請至少排序 %(count)s 項"),
     "option_removed": N_("已移除不在清單中的選項"),
     "cut": N_("內容過長，只保留前 %(limit)s 字"),
     "plan_cut": N_("整份規劃的文字超過 %(limit)s 字，超過的部分未保留"),
-    "rows_cut": N_("最多 %(count)s 列，超過的列未保留"),
 }
+# Texts with a row count: the English form follows the count ("1 row", "2 rows").
+PLURAL_MESSAGES: dict[str, tuple[str, str]] = {
+    "rows_min": ungettext("至少需要 %(count)s 列", "至少需要 %(count)s 列"),
+    "rows_max": ungettext("最多 %(count)s 列", "最多 %(count)s 列"),
+    "rows_cut": ungettext("最多 %(count)s 列，超過的列未保留", "最多 %(count)s 列，超過的列未保留"),
+}
+_ROW_INCOMPLETE = N_("第 %(n)s 列尚未填完：缺少 %(fields)s")
 _INTEGER, _DECIMAL = N_("整數"), N_("數字")
 _LIST_SEPARATOR, _RANK_SEPARATOR = N_("、"), N_("；")
-_ROW_COUNT = N_("共 %(count)s 列")
+_ROW_COUNT = ungettext("共 %(count)s 列", "共 %(count)s 列")
 
 
 def message(key: str, lang: str = "zh", **values: Any) -> str:
     """Return one validation message in zh-TW (or English when lang is "en")."""
+    if key in PLURAL_MESSAGES:
+        return translate_plural(lang, PLURAL_MESSAGES[key], int(values.pop("count")), **values)
     return translate(lang, MESSAGES[key], **values)
 
 
@@ -832,7 +838,7 @@ class Rows(QuestionType):
         elif len(filled) > max_rows:
             errors[name] = message("rows_max", lang, count=max_rows)
         elif final and len(filled) < min_rows:
-            errors[name] = message("rows_min", lang, count=min_rows)
+            errors[name] = self.incomplete_row(question, value, filled, min_rows, lang)
         for index in filled[: max_rows + ROW_SLACK]:
             row = value[index]
             for sub in question.get("fields", ()):
@@ -845,8 +851,25 @@ class Rows(QuestionType):
                     errors=errors,
                 )
 
+    def incomplete_row(
+        self, question: Mapping, value: list, filled: list[int], min_rows: int, lang: str
+    ) -> str:
+        """Too few rows: name the first row on screen still blank (the form always shows
+        min_rows rows) and what it lacks, rather than "至少需要 N 列" beside an empty row."""
+        max_rows = int(question.get("max_rows") or 0)
+        on_screen = max(len(value), min(max(min_rows, 1), max_rows))
+        blank = next((i for i in range(on_screen) if i not in filled), None)
+        fields = question.get("fields", ())
+        needed = [sub for sub in fields if sub.get("required")] or list(fields)
+        if blank is None or not needed:
+            return message("rows_min", lang, count=min_rows)
+        names = translate(lang, _LIST_SEPARATOR).join(
+            text_in(sub.get("label"), lang).rstrip("？?：:") for sub in needed
+        )
+        return translate(lang, _ROW_INCOMPLETE, n=blank + 1, fields=names)
+
     def display(self, question: Mapping, value: Any, lang: str) -> str:
-        return translate(lang, _ROW_COUNT, count=len(list(self.rows(question, value))))
+        return translate_plural(lang, _ROW_COUNT, len(list(self.rows(question, value))))
 
     def blank(self, value: Any) -> bool:
         return not self.shown_rows(value)
@@ -872,11 +895,14 @@ class Rows(QuestionType):
     def summarise(self, question: Mapping, value: Any, lang: str, entry: dict) -> None:
         fields = question.get("fields", ())
         entry["columns"] = [text_in(sub["label"], lang) for sub in fields]
+        rows = list(self.rows(question, value))
         entry["rows"] = [
             [type_of(sub).display(sub, row.get(sub["code"]), lang) for sub in fields]
-            for row in self.rows(question, value)
+            for row in rows
         ]
-        entry["text"] = translate(lang, _ROW_COUNT, count=len(entry["rows"]))
+        # Per row: taken over from the school plan (its adopted_from marker), for the PDF.
+        entry["adopted"] = [isinstance(row.get(ADOPTED_FROM), int) for row in rows]
+        entry["text"] = translate_plural(lang, _ROW_COUNT, len(entry["rows"]))
         entry["answered"] = bool(entry["rows"])
 
     def hint(self, question: Mapping, lang: str) -> str:

@@ -220,16 +220,34 @@
       describedBy(described[i], id, false);
     }
     note.remove();
-    if (wrapper && !wrapper.querySelector("p.error")) { wrapper.classList.remove("has-error"); }
+    if (!wrapper) { return; }
+    // Choices marked one by one: unmark those no other error on screen describes.
+    var marked = wrapper.querySelectorAll('[aria-invalid="true"]');
+    for (var j = 0; j < marked.length; j++) {
+      var others = (marked[j].getAttribute("aria-describedby") || "").split(/\s+/).filter(function (one) {
+        var other = one && document.getElementById(one);
+        return other && other.matches("p.error:not([hidden])");
+      });
+      if (!others.length) { marked[j].removeAttribute("aria-invalid"); }
+    }
+    if (!wrapper.querySelector("p.error:not([hidden])")) { wrapper.classList.remove("has-error"); }
   }
 
+  // The server decides every field's problem: errors on screen come back out of band
+  // (updated, or emptied and hidden when fixed: removed here with their ARIA state);
+  // the list names problems of fields showing none yet (what was just typed).
   function syncErrors(list) {
-    var wanted = {};
-    var items = list.querySelectorAll("[data-for]");
-    for (var i = 0; i < items.length; i++) { wanted[errorId(items[i].getAttribute("data-for"))] = true; }
-    var shown = form.querySelectorAll('p.error[id^="e-"]');
-    for (var j = 0; j < shown.length; j++) { if (!wanted[shown[j].id]) { clearError(shown[j]); } }
+    var fixed = form.querySelectorAll('p.error[id^="e-"][hidden]');
+    for (var j = 0; j < fixed.length; j++) { clearError(fixed[j]); }
+    var items = list ? list.querySelectorAll("[data-for]") : [];
     for (var k = 0; k < items.length; k++) { placeError(items[k].getAttribute("data-for"), items[k].textContent); }
+  }
+
+  function shownErrors() {
+    var ids = [];
+    var shown = form.querySelectorAll('p.error[id^="e-"]:not([hidden])');
+    for (var i = 0; i < shown.length; i++) { ids.push(shown[i].id); }
+    return ids;
   }
 
   // -- an ended session, a stale token, no network ---------------------------------------
@@ -315,6 +333,9 @@
       // A queued request was built before the last answer: send the newest base and token.
       body.set("base", inputValue("base"));
       body.set("csrf_token", inputValue("csrf_token"));
+      // The errors on screen, for the server to decide again (fixed, changed, still so).
+      if (typeof body.delete === "function") { body.delete("shown_error"); }
+      shownErrors().forEach(function (id) { body.append("shown_error", id); });
     }
     ctx.planEdits = edits;
   }
@@ -356,8 +377,7 @@
 
   function onAfterSwap(event) {
     if (!form || !form.contains(event.target)) { return; }
-    var list = form.querySelector("#autosave-status [data-field-errors]");
-    if (list) { syncErrors(list); }
+    syncErrors(form.querySelector("#autosave-status [data-field-errors]"));
   }
 
   function onError(event) {

@@ -81,7 +81,7 @@ def test_an_invalid_draft_is_autosaved_and_survives_a_reload(
     expect(page.locator("#e-remarks")).to_be_visible()
     # Correcting a field clears its problem on the next autosave.
     page.locator("#f-activities-0-hours").fill("12")
-    expect(page.locator(STATUS)).to_have_text("已自動儲存 10:00，1 個欄位需修正")
+    expect(page.locator(STATUS)).to_have_text("已自動儲存 10:00，1 個欄位已修正，1 個欄位需修正")
     expect(page.locator("#e-activities-0-hours")).to_have_count(0)
     expect(page.locator("#f-activities-0-hours")).not_to_have_attribute("aria-invalid", "true")
     assert _stored(live_app, TeacherPlan)["remarks"] == LONG_REMARK

@@ -239,7 +239,7 @@ def _kindergarten(factory, clock, *, take_part: bool):
 
 
 def test_kindergarten_sees_its_teachers_progress(reports, client, factory, clock):
-    school, planner = _kindergarten(factory, clock, take_part=True)
+    _school, planner = _kindergarten(factory, clock, take_part=True)
     login_account(client, planner)
 
     html = _page(client)

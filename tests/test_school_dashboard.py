@@ -26,10 +26,13 @@ from app.school import routes as school_routes
 from app.timeutil import taipei
 from tests.conftest import login_account
 from tests.pdf_checks import watermarked_pages
+from tests.plan_helpers import import_113
 from tests.test_reports_support import (  # noqa: F401 - fixtures
+    TEACHER_ANSWERS,
     assert_no_embedded_files,
     build_world,
     download,
+    make_teacher_plan,
     pdf_text,
     reports_fixture,
     squash,
@@ -190,8 +193,6 @@ def test_roster_accounts_see_no_teacher_progress(reports, client, factory, clock
 
 
 def test_before_the_snapshot_the_page_says_when_the_list_comes(client, factory, clock):
-    from tests.plan_helpers import import_113
-
     clock.set(taipei(2024, 7, 20, 10, 0))
     import_113()
     school = factory.school(Stage.ELEMENTARY)
@@ -210,8 +211,7 @@ def test_before_the_snapshot_the_page_says_when_the_list_comes(client, factory, 
 
 
 def _kindergarten(factory, clock, *, take_part: bool):
-    from tests.plan_helpers import import_113
-
+    """愛河幼兒園 (its roster fed by 全國教保資訊網), two teachers, one plan submitted."""
     clock.set(taipei(2024, 9, 20, 10, 0))
     cycle = import_113()
     school = factory.school(Stage.KINDERGARTEN, name="高雄市立愛河幼兒園", source=RosterSource.ECE)
@@ -229,17 +229,15 @@ def _kindergarten(factory, clock, *, take_part: bool):
             )
         )
     take_snapshot(cycle, force=True, moment=taipei(2024, 8, 2, 17, 0))
-    from tests.test_reports_support import TEACHER_ANSWERS, make_teacher_plan
-
     make_teacher_plan(cycle, submitted, school, TEACHER_ANSWERS)
     db.session.add(
         SyncRun(feed="ece", status=FeedStatus.APPLIED, started_at=taipei(2024, 9, 20, 2, 0))
     )
-    return school, factory.account(school, AccountType.PLANNING)
+    return factory.account(school, AccountType.PLANNING)
 
 
 def test_kindergarten_sees_its_teachers_progress(reports, client, factory, clock):
-    _school, planner = _kindergarten(factory, clock, take_part=True)
+    planner = _kindergarten(factory, clock, take_part=True)
     login_account(client, planner)
 
     html = _page(client)
@@ -258,7 +256,7 @@ def test_kindergarten_sees_its_teachers_progress(reports, client, factory, clock
 
 
 def test_kindergarten_whose_teachers_do_not_take_part(reports, client, factory, clock):
-    _school, planner = _kindergarten(factory, clock, take_part=False)
+    planner = _kindergarten(factory, clock, take_part=False)
     login_account(client, planner)
 
     html = _page(client)

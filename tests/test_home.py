@@ -135,13 +135,23 @@ def test_production_refuses_demo_secrets(make_app):
 
 
 def test_each_role_finds_its_reports_on_the_dashboard(client, factory):
-    from app.models import AccountKind, AccountType, AuthorityKind
+    from app.cycles.services import latest_questionnaire
+    from app.models import AccountKind, AccountType, AuthorityKind, PlanKind, SchoolPlan
     from tests.conftest import login_account
 
-    import_113()
+    cycle = import_113()
     county = factory.authority()
+    school = factory.school()
+    # The school report is offered once there is a plan to print (a draft at least).
+    draft_plan = SchoolPlan(
+        cycle_id=cycle.id,
+        school_id=school.id,
+        questionnaire_id=latest_questionnaire(cycle, PlanKind.SCHOOL).id,
+        answers={},
+        updated_by="test",
+    )
     checks = [
-        (factory.account(factory.school(), AccountType.PLANNING), "/school/plan.pdf"),
+        (factory.account(school, AccountType.PLANNING), "/school/plan.pdf"),
         (
             factory.account(None, kind=AccountKind.AUTHORITY, authority_id=county.id),
             "/oversight/county.pdf",
@@ -152,7 +162,7 @@ def test_each_role_finds_its_reports_on_the_dashboard(client, factory):
     from app.models import Authority
 
     national = Authority(name="教育部國民及學前教育署", kind=AuthorityKind.NATIONAL)
-    db.session.add(national)
+    db.session.add_all([national, draft_plan])
     db.session.flush()
     checks.append(
         (

@@ -47,7 +47,9 @@ def serving_teacher(user: Any, teacher_id: int) -> Employment | None:
 # ---- helpers -----------------------------------------------------------------------------
 
 
-def _external(school: School) -> dict[str, Any] | None:
+def external_roster(school: School) -> dict[str, Any] | None:
+    """Where another system maintains this school's roster: its name, address and the
+    feed's last applied run (None: the roster is kept here)."""
     if not services.is_read_only(school):
         return None
     name, setting = EXTERNAL_SYSTEMS[school.roster_source]
@@ -59,7 +61,7 @@ def _external(school: School) -> dict[str, Any] | None:
 
 
 def _read_only_answer(school: School) -> Any:
-    external = _external(school) or {"name": ""}
+    external = external_roster(school) or {"name": ""}
     return render_error(
         409,
         detail=_(
@@ -102,7 +104,7 @@ def roster(school: School) -> Any:
         school=school,
         query=query,
         listing=listing,
-        external=_external(school),
+        external=external_roster(school),
         cycle=current_cycle(),
         area_labels=AREA_LABELS,
         reset_form=EmptyForm(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
@@ -17,21 +18,44 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from app import events, htmx, lifecycle, policy
-from app.cycles.windows import current_cycle
+from app import events, htmx, lifecycle, policy, timeutil
+from app.cycles.windows import WindowState, current_cycle
 from app.extensions import db
 from app.forms import EmptyForm
 from app.history import services as history
 from app.lifecycle import handles, signed_in_account
-from app.models import ACCOUNT_TYPE_LABELS, BusinessAccount, Job, School, SchoolPlan
+from app.models import (
+    ACCOUNT_TYPE_LABELS,
+    BusinessAccount,
+    Cycle,
+    Job,
+    PlanKind,
+    School,
+    SchoolPlan,
+    Stage,
+)
+from app.oversight.dashboard import _rate_text as rate_text
+from app.oversight.dashboard import school_plan_label
 from app.plans import services
 from app.plans.services import PlanContext
 from app.plans.views import handle_autosave, handle_post, handle_reopen, render_plan
 from app.reports import documents, exports
 from app.reports.delivery import requested_cycle, serve
+from app.roster_admin.routes import external_roster
 from app.school import bp
+from app.stats.completion import Completion
+from app.stats.dashboards import (
+    TeacherRow,
+    extended_state,
+    school_extensions,
+    teacher_counts,
+    teacher_rows,
+    window_states,
+)
+from app.stats.scope import one_school
 
 PAGE = "school/plan.html"
+TEACHER_CAP = 30  # the dashboard lists this many teachers; 本校填報進度 lists them all
 
 
 def _actor(account: BusinessAccount) -> str:
@@ -80,6 +104,45 @@ def export_job(account: BusinessAccount, job_id: int) -> Job | None:
 # ---- views -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TeacherProgress:
+    """The school's teachers on its dashboard: the roster snapshot against their plans.
+
+    ``rows`` holds at most TEACHER_CAP teachers, those still to fill first (未填寫, then
+    草稿); ``counts`` covers the whole snapshot. ``reason`` says why there is no list.
+    """
+
+    window: WindowState | None = None
+    counts: Completion = field(default_factory=Completion)
+    rows: list[TeacherRow] = field(default_factory=list)
+    reason: str = ""  # "not_taking_part", "no_snapshot" (before the roster cutoff), or ""
+
+    @property
+    def more(self) -> int:
+        """Teachers of the snapshot not listed on the dashboard."""
+        return self.counts.roster - len(self.rows)
+
+
+def teacher_progress(cycle: Cycle, school: School) -> TeacherProgress:
+    """The teacher plan window as the school sees it and its teachers' progress: two
+    grouped reads of the snapshot (the counts, one capped page), whatever the roster."""
+    moment = timeutil.now()
+    window = window_states(cycle, moment).get((PlanKind.TEACHER, school.stage))
+    if window is None or (
+        school.stage == Stage.KINDERGARTEN and not cycle.kindergarten_teachers_take_part
+    ):
+        return TeacherProgress(reason="not_taking_part")
+    until = school_extensions(cycle, one_school(school.id)).get(school.id)
+    window = extended_state(window, until.teacher_plan_until if until else None)
+    if cycle.snapshot_taken_at is None:
+        return TeacherProgress(window, reason="no_snapshot")
+    counts = teacher_counts(cycle, school.id)
+    rows = []
+    if counts.roster:
+        rows = teacher_rows(cycle, school.id, sort="state", descending=True, limit=TEACHER_CAP)
+    return TeacherProgress(window, counts, rows)
+
+
 @bp.get("/")
 @handles("business.home")
 def dashboard() -> Any:
@@ -89,9 +152,13 @@ def dashboard() -> Any:
         # The 業務專區 link and old bookmarks reach staff kinds here: show their own page.
         return current_app.view_functions[landing]()
     cycle = current_cycle()
+    school = account.school
     ctx = None
-    if cycle is not None and account.school_id is not None:
-        ctx = services.load_school_context(account.school_id)
+    if cycle is not None and school is not None:
+        ctx = services.load_school_context(school.id)
+    teachers = None
+    if ctx is not None and policy.may(account, "dashboard.school", school):
+        teachers = teacher_progress(ctx.cycle, ctx.school)
     types = [ACCOUNT_TYPE_LABELS[t] for t in sorted(account.types)]
     return render_template(
         "school/dashboard.html",
@@ -99,6 +166,12 @@ def dashboard() -> Any:
         cycle=cycle,
         ctx=ctx,
         state=ctx.state if ctx else None,
+        plan=ctx.plan if ctx else None,
+        teachers=teachers,
+        external=external_roster(school) if school is not None else None,
+        school_plan_label=school_plan_label,
+        rate_text=rate_text,
+        kindergarten=school is not None and school.stage == Stage.KINDERGARTEN,
         type_labels=types,
     )
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import PlanStatus, PlanVersion, SchoolPlan, Stage, TeacherPlan
 from app.plans import services
 from app.plans.services import SectionState
+from app.questionnaires import engine
 from app.timeutil import taipei
 from tests.conftest import login_account, login_teacher
 from tests.plan_helpers import school_form, setup_113, teacher_form
@@ -19,7 +21,7 @@ TEACHER_OPEN = taipei(2024, 9, 20, 10, 0)
 SCHOOL_CLOSED = taipei(2024, 8, 23, 17, 0)
 TEACHER_CLOSED = taipei(2024, 9, 27, 17, 0)
 
-# (kind, plan URL, valid form, a required field to leave out, model, open, closed)
+# kind: (plan URL, a valid form, a required field to leave out, model, an open moment)
 PLANS = {
     "school": ("/school/plan", school_form, "q.contact_name", SchoolPlan, SCHOOL_OPEN),
     "teacher": ("/teacher/plan", teacher_form, "q.needs.1", TeacherPlan, TEACHER_OPEN),
@@ -35,9 +37,8 @@ def _sign_in(client, world, kind):
 
 
 @pytest.fixture
-def plan_world(client, factory, clock):
-    world = setup_113(factory)
-    return world
+def plan_world(factory):
+    return setup_113(factory)
 
 
 def _stored(model):
@@ -65,18 +66,15 @@ def test_section_states_follow_the_answers_and_the_shown_errors(app, plan_world)
         assert some["support"] == SectionState.COMPLETED
         assert some["priorities"] == SectionState.NOT_STARTED
 
-        full = services.engine.parse_form  # the form's own parsing, as a POST does
-        from werkzeug.datastructures import MultiDict
-
         ctx = services.load_school_context(plan_world["schools"][Stage.ELEMENTARY].id, 113)
-        answers = full(ctx.definition, MultiDict(school_form(0)))
+        answers = engine.parse_form(ctx.definition, MultiDict(school_form(0)))  # as a POST
         done = _tasks(plan_world, answers)
         assert done["contact"] == done["activities"] == SectionState.COMPLETED
         assert done["remarks"] == SectionState.NOT_STARTED  # optional and empty
 
         # An answer that does not validate, shown beside its field: 需修正.
         bad = {**answers, "contact_email": "not-an-email"}
-        errors = services.engine.validate(ctx.definition, bad)
+        errors = engine.validate(ctx.definition, bad)
         assert "q.contact_email" in errors
         fix = _tasks(plan_world, bad, errors)
         assert fix["contact"] == SectionState.NEEDS_FIX
@@ -209,7 +207,7 @@ def test_a_closed_window_is_explained_and_the_draft_kept(client, plan_world, clo
     assert ("closed at" if lang == "en" else "截止") in client.get(url).get_data(as_text=True)
 
 
-def test_the_review_is_only_the_own_plan(client, factory, plan_world, clock):
+def test_the_review_is_only_the_own_plan(client, plan_world, clock):
     clock.set(TEACHER_OPEN)
     _sign_in(client, plan_world, "teacher")
     assert client.get("/school/plan/review").status_code == 403

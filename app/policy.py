@@ -76,13 +76,15 @@ EVERYONE = frozenset({Role.ANONYMOUS}) | SIGNED_IN
 POLICY: dict[str, frozenset[Role]] = {
     # public pages: home, schedules, manuals, health check, language choice
     "public.view": EVERYONE,
-    # a teacher's own pages (/teacher/…): dashboard, plan form, the plan's PDF
+    # a teacher's own pages (/teacher/…): dashboard, plan form and its review before
+    # submitting (/teacher/plan/review), the plan's PDF
     "teacher.home": frozenset({Role.TEACHER}),
     "teacher_plan.edit": frozenset({Role.TEACHER}),
     "teacher_report.view": frozenset({Role.TEACHER}),
     # 業務專區 (/school/): every business account; staff kinds are shown their own landing
     "business.home": SCHOOL_STAFF | OVERSIGHT,
-    # one school's plan, its PDF and the bulk export of its teachers' plans
+    # one school's plan (its form and its review before submitting, /school/plan/review),
+    # its PDF and the bulk export of its teachers' plans
     "school_plan.edit": frozenset({Role.CHIEF, Role.PLANNING}),
     "school_report.view": frozenset({Role.CHIEF, Role.PLANNING}),
     "school_export.create": frozenset({Role.CHIEF, Role.PLANNING}),

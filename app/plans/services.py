@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from functools import cache
 from typing import Any, cast
 
@@ -361,7 +362,8 @@ def submitted_school_plan(cycle_id: int, school_id: int) -> SubmittedSchoolPlan 
 # ---- writing -----------------------------------------------------------------------------
 
 
-def _require_open(ctx: PlanContext) -> None:
+def require_open(ctx: PlanContext) -> None:
+    """Refuse (WindowClosed, worded for the person) unless the window is open now."""
     state = ctx.state
     if state.is_open:
         return
@@ -577,7 +579,7 @@ def save_draft(
 ) -> Saved:
     """Store the draft as typed (valid or not) while the window is open, merged with what
     others saved since the form's base; report the problems instead of refusing."""
-    _require_open(ctx)
+    require_open(ctx)
     _check_size(answers)
     merged = _merge_against_stored(ctx, answers, expected_version, base, choices)
     other_by = _other_by(ctx, actor_name)
@@ -645,7 +647,7 @@ def submit(
 
     A form behind what is stored is merged and saved as a draft instead (`submitted`
     False): nobody submits what they have not seen."""
-    _require_open(ctx)
+    require_open(ctx)
     plan = ctx.plan
     stale = plan is not None and (expected_version != plan.version or base is not None)
     if stale and plan is not None:
@@ -660,7 +662,7 @@ def submit(
             )
         if merged is not None:
             answers, expected_version = merged.answers, plan.version
-    errors = engine.validate(ctx.definition, answers, final=True, lang=questionnaire_lang())
+    errors = submission_errors(ctx, answers)
     if errors:
         raise InvalidAnswers(errors)
     answers = engine.clean(ctx.definition, answers)
@@ -700,9 +702,90 @@ def submit(
     return Saved(version, answers, answers, {}, submitted=True)
 
 
+def submit_reviewed(ctx: PlanContext, expected_version: int, actor_name: str) -> Saved:
+    """Submit the stored draft exactly as it was reviewed at `expected_version`.
+
+    A plan changed since (another tab, a colleague) is a conflict: nobody submits what
+    the review page did not show them."""
+    require_open(ctx)
+    plan = ctx.plan
+    if plan is not None and plan.status == PlanStatus.SUBMITTED:
+        same = plan.version == expected_version or (
+            plan.version == expected_version + 1 and plan.updated_by == actor_name
+        )
+        if same:
+            # The same confirmation arriving twice (double click, two tabs): one submission.
+            stored = dict(plan.answers)
+            return Saved(plan.version, stored, stored, {}, submitted=True, written=False)
+    if plan is None:
+        raise PlanRefused(_("這份規劃還沒有儲存的內容，請先填寫後按「送出規劃」。"))
+    if plan.version != expected_version or plan.status == PlanStatus.SUBMITTED:
+        raise _conflict(ctx, actor_name)
+    return submit(ctx, dict(plan.answers), expected_version, actor_name)
+
+
+def submission_errors(ctx: PlanContext, answers: dict[str, Any]) -> dict[str, str]:
+    """What stands in the way of submitting these answers, keyed by form field name."""
+    return engine.validate(ctx.definition, answers, final=True, lang=questionnaire_lang())
+
+
+# ---- the task list: each section's state -------------------------------------------------
+
+
+class SectionState(StrEnum):
+    NOT_STARTED = "not_started"  # 未填寫: nothing answered
+    IN_PROGRESS = "in_progress"  # 填寫中: some answered, not every required one valid
+    COMPLETED = "completed"  # 已完成: every required answer given and valid
+    NEEDS_FIX = "needs_fix"  # 需修正: an error is shown beside one of its fields
+
+
+@dataclass(frozen=True)
+class SectionTask:
+    code: str
+    title: str
+    state: SectionState
+    optional: bool  # nothing in it is required
+
+
+def section_tasks(
+    ctx: PlanContext, answers: dict[str, Any], shown_errors: dict[str, str]
+) -> list[SectionTask]:
+    """Each section that asks something, with its state for the task list.
+
+    The states come from the same validation as a submission (submission_errors) and from
+    the errors the page shows; a section of facts only asks nothing and is left out."""
+    definition = ctx.definition
+    lang = questionnaire_lang()
+    answered = engine.clean(definition, answers)  # visible, non-blank answers only
+    blocking = _question_codes(submission_errors(ctx, answers))
+    shown = _question_codes(shown_errors)
+    tasks = []
+    for section in definition.get("sections", ()):
+        codes = {q["code"] for q in section.get("questions", ()) if engine.type_of(q).stored}
+        if not codes:
+            continue
+        if codes & shown:
+            state = SectionState.NEEDS_FIX
+        elif not codes & answered.keys():
+            state = SectionState.NOT_STARTED
+        elif codes & blocking:
+            state = SectionState.IN_PROGRESS
+        else:
+            state = SectionState.COMPLETED
+        optional = not any(q.get("required") for q in section.get("questions", ()))
+        title = engine.text_in(section.get("title"), lang)
+        tasks.append(SectionTask(section["code"], title, state, optional))
+    return tasks
+
+
+def _question_codes(errors: dict[str, str]) -> set[str]:
+    """The questions named by error keys (q.<code>, q.<code>.<rank>, q.<code>.<i>.<field>)."""
+    return {key.split(".")[1] for key in errors if key.count(".") >= 1}
+
+
 def reopen(ctx: PlanContext, expected_version: int, actor_name: str) -> int:
     """Turn a submitted plan back into a draft while the window is open."""
-    _require_open(ctx)
+    require_open(ctx)
     if ctx.plan is None or ctx.plan.status != PlanStatus.SUBMITTED:
         raise PlanRefused(_("這份規劃尚未送出，不需要重新開啟。"))
     version = _write(ctx, expected_version, {"status": PlanStatus.DRAFT}, actor_name)

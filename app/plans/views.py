@@ -157,6 +157,7 @@ def render_plan(
         + (str(ctx.teacher.id) if ctx.teacher is not None else ""),
         text_limits=_text_limits(ctx.definition),
         lang=questionnaire_lang(),
+        tasks=[] if readonly else services.section_tasks(ctx, shown, errors or {}),
         **extra,
     )
 
@@ -277,11 +278,13 @@ def handle_post(
     actor_name: str,
     *,
     self_url: str,
+    review_url: str = "",
     after_submit: Any = None,
     adopt: Any = None,
     **extra: Any,
 ) -> Response:
-    """Apply one POST of the plan form: save, submit, add/remove a row, or adopt rows."""
+    """Apply one POST of the plan form: save, save and review (送出規劃), submit, add or
+    remove a row, or adopt rows."""
     form = request.form
     action = form.get("action", "save")[:200]
     version = expected_version(form)
@@ -342,7 +345,7 @@ def handle_post(
             for part in (
                 _conflict_sentence(ctx, saved),
                 _merge_note(ctx, saved),
-                _("請確認後再送出。") if action == "submit" else "",
+                _("請確認後再送出。") if action in ("submit", "review") else "",
             )
             if part
         )
@@ -355,6 +358,23 @@ def handle_post(
             problem=problem,
             saved=saved,
             status=409,
+            **extra,
+        )
+    if action == "review" and review_url:
+        # 送出規劃: the draft is stored; review it if it can be submitted, else say why.
+        errors = services.submission_errors(ctx, saved.shown)
+        if not errors:
+            return htmx.redirect_to(review_url)
+        services.refresh(ctx)
+        lifecycle.keep()  # the draft is stored; the 422 shows what to correct
+        return render_plan(
+            ctx,
+            page,
+            answers=saved.shown,
+            errors=errors,
+            problem=InvalidAnswers(errors).message,
+            saved=saved,
+            status=422,
             **extra,
         )
     if action.startswith(("add_row:", "remove_row:", "adopt:")):
@@ -456,3 +476,137 @@ def handle_reopen(
         return render_plan(ctx, page, problem=refused.message, status=409, **extra)
     flash(_("已重新開啟，請修改後再次送出。"), "ok")
     return htmx.redirect_to(self_url)
+
+
+# ---- review before submit (check your answers) -------------------------------------------
+
+
+def field_anchor(question: dict[str, Any], value: Any) -> str:
+    """The id of the control a 修改 link puts the keyboard on (app.js focuses #f-…)."""
+    code, kind = question["code"], question["type"]
+    if kind in ("single", "multiple"):
+        options = [option["code"] for option in question.get("options") or ()]
+        chosen = value if isinstance(value, list) else [value]
+        first = next((option for option in chosen if option in options), None)
+        if first is None and kind == "single" and not question.get("required"):
+            return f"f-{code}--none"  # the checked （不選擇） radio
+        return f"f-{code}-{first or (options[0] if options else '')}"
+    if kind == "ranking":
+        return f"f-{code}-1"
+    if kind == "rows":
+        fields = question.get("fields") or ()
+        return f"f-{code}-0-{fields[0]['code']}" if fields else f"q-{code}"
+    return f"f-{code}"
+
+
+def review_sections(ctx: PlanContext) -> list[dict[str, Any]]:
+    """Every section and every shown answer as text, each editable one with its anchor."""
+    answers = ctx.answers
+    questions = engine.question_map(ctx.definition)
+    sections = engine.summarise(ctx.definition, answers, questionnaire_lang(), facts=ctx.facts)
+    for section in sections:
+        for entry in section["questions"]:
+            question = questions[entry["code"]]
+            stored = engine.type_of(question).stored
+            entry["anchor"] = field_anchor(question, answers.get(entry["code"])) if stored else ""
+    return sections
+
+
+def render_review(
+    ctx: PlanContext,
+    *,
+    self_url: str,
+    review_url: str,
+    problem: str = "",
+    status: int = 200,
+) -> Response:
+    """The check-your-answers page (or its partial for htmx) of the stored draft."""
+    submittable = (
+        ctx.state.is_open
+        and ctx.plan is not None
+        and ctx.plan.status == PlanStatus.DRAFT
+        and not services.submission_errors(ctx, ctx.answers)
+    )
+    return htmx.render(
+        "plans/review.html",
+        "plans/_review.html",
+        status=status,
+        ctx=ctx,
+        sections=review_sections(ctx),
+        problem=problem,
+        submittable=submittable,
+        version=ctx.version,
+        self_url=self_url,
+        review_url=review_url,
+    )
+
+
+def show_review(ctx: PlanContext, *, self_url: str, review_url: str) -> Response:
+    """GET …/plan/review: the review of a draft that can be submitted, else the plan page."""
+    try:
+        services.require_open(ctx)
+    except PlanRefused as refused:
+        flash(refused.message, "error")
+        return htmx.redirect_to(self_url)
+    if ctx.plan is None or ctx.plan.status != PlanStatus.DRAFT:
+        return htmx.redirect_to(self_url)  # nothing to review yet, or already submitted
+    errors = services.submission_errors(ctx, ctx.answers)
+    if errors:
+        flash(InvalidAnswers(errors).message, "error")
+        return htmx.redirect_to(self_url)
+    return render_review(ctx, self_url=self_url, review_url=review_url)
+
+
+def confirm_review(
+    ctx: PlanContext,
+    page: str,
+    actor_name: str,
+    *,
+    self_url: str,
+    review_url: str,
+    after_submit: Any = None,
+    **extra: Any,
+) -> Response:
+    """POST …/plan/review (確認送出): submit the draft at the version that was reviewed."""
+    try:
+        saved = services.submit_reviewed(ctx, expected_version(request.form), actor_name)
+    except VersionConflict as refused:
+        services.refresh(ctx)
+        problem = _review_conflict(refused)
+        return render_review(
+            ctx, self_url=self_url, review_url=review_url, problem=problem, status=409
+        )
+    except InvalidAnswers as refused:
+        errors, problem = refused.errors, refused.message
+        return render_plan(
+            ctx, page, answers=ctx.answers, errors=errors, problem=problem, status=422, **extra
+        )
+    except PlanRefused as refused:
+        # The window closed (or was never open): the stored draft is shown as it is.
+        return render_plan(ctx, page, problem=refused.message, status=409, **extra)
+    if saved.written and after_submit is not None:
+        after_submit(ctx)
+    flash(_("已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。"), "ok")
+    return htmx.redirect_to(self_url)
+
+
+def _review_conflict(conflict: VersionConflict) -> str:
+    current = conflict.current
+    if current is None:
+        return conflict.message
+    details = {
+        "who": current.updated_by,
+        "when": timeutil.roc_datetime(current.updated_at),
+        "version": current.version,
+    }
+    if current.status == PlanStatus.SUBMITTED:
+        return _(
+            "這份規劃已在您檢視後由 %(who)s 送出（%(when)s，第 %(version)s 版），"
+            "下方是送出的內容。",
+            **details,
+        )
+    return _(
+        "這份規劃已在您檢視後更新（%(who)s，%(when)s，第 %(version)s 版），尚未送出。"
+        "下方是目前儲存的內容，請再檢查一次後按「確認送出」。",
+        **details,
+    )

@@ -38,7 +38,14 @@ from app.oversight.dashboard import _rate_text as rate_text
 from app.oversight.dashboard import school_plan_label
 from app.plans import services
 from app.plans.services import PlanContext
-from app.plans.views import handle_autosave, handle_post, handle_reopen, render_plan
+from app.plans.views import (
+    confirm_review,
+    handle_autosave,
+    handle_post,
+    handle_reopen,
+    render_plan,
+    show_review,
+)
 from app.reports import documents, exports
 from app.reports.delivery import requested_cycle, serve
 from app.roster_admin.routes import external_roster
@@ -197,6 +204,7 @@ def plan(ctx: PlanContext) -> Response:
         PAGE,
         _actor(signed_in_account()),
         self_url=url_for("school.plan"),
+        review_url=url_for("school.review_plan"),
         after_submit=events.plan_was_submitted,
         **_extra(ctx),
     )
@@ -267,3 +275,20 @@ def export_download(job: Job, job_id: int) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.route("/plan/review", methods=["GET", "POST"])
+@handles("school_plan.edit", load=school_plan_context)
+def review_plan(ctx: PlanContext) -> Response:
+    """Check every answer before submitting (GET); 確認送出 submits what was shown (POST)."""
+    urls = {"self_url": url_for("school.plan"), "review_url": url_for("school.review_plan")}
+    if request.method == "GET":
+        return show_review(ctx, **urls)
+    return confirm_review(
+        ctx,
+        PAGE,
+        _actor(signed_in_account()),
+        after_submit=events.plan_was_submitted,
+        **urls,
+        **_extra(ctx),
+    )

@@ -16,7 +16,14 @@ from app.models import Teacher
 from app.params import query_int
 from app.plans import services
 from app.plans.services import PlanContext
-from app.plans.views import handle_autosave, handle_post, handle_reopen, render_plan
+from app.plans.views import (
+    confirm_review,
+    handle_autosave,
+    handle_post,
+    handle_reopen,
+    render_plan,
+    show_review,
+)
 from app.questionnaires import engine
 from app.reports import documents
 from app.reports.delivery import serve
@@ -127,6 +134,7 @@ def plan(ctx: PlanContext) -> Response:
         PAGE,
         _actor(signed_in_teacher()),
         self_url=url_for("teacher.plan"),
+        review_url=url_for("teacher.review_plan"),
         after_submit=events.plan_was_submitted,
         adopt=_adopter(ctx),
         **_extra(ctx),
@@ -156,3 +164,20 @@ def plan_pdf() -> Response:
     if document is None:
         abort(404)
     return serve(document)
+
+
+@bp.route("/plan/review", methods=["GET", "POST"])
+@handles("teacher_plan.edit", load=plan_with_school_plan)
+def review_plan(ctx: PlanContext) -> Response:
+    """Check every answer before submitting (GET); 確認送出 submits what was shown (POST)."""
+    urls = {"self_url": url_for("teacher.plan"), "review_url": url_for("teacher.review_plan")}
+    if request.method == "GET":
+        return show_review(ctx, **urls)
+    return confirm_review(
+        ctx,
+        PAGE,
+        _actor(signed_in_teacher()),
+        after_submit=events.plan_was_submitted,
+        **urls,
+        **_extra(ctx),
+    )

@@ -154,6 +154,35 @@ def test_teacher_plan_form(app: Flask, page: Page, world: World, clock, audit: A
     audit.assert_clean()
 
 
+def test_task_list_and_review_pages(
+    app: Flask, new_page: Callable[..., Page], world: World, clock, audit: Audit
+) -> None:
+    """The task list (some sections done, one needing correction) and the review page."""
+    clock.set(SCHOOL_PLAN_OPEN)
+    planner = app.test_client()
+    planner.post("/school/login", data={"username": world.planner_username, "password": PASSWORD})
+    assert planner.post("/school/plan", data=school_form(0, action="review")).status_code == 303
+    page = new_page(bypass_csp=True)
+    sign_in_planner(page, world)
+    page.goto("/school/plan/review")
+    expect(page.get_by_role("button", name="確認送出")).to_be_visible()
+    audit.check(page, "school plan review")
+    page.locator("#review-area a[href$='#f-contact_email']").click()
+    expect(page.locator("#f-contact_email")).to_be_focused()
+    page.locator("#f-contact_email").fill("not-an-email")
+    page.get_by_role("button", name="送出規劃", exact=True).click()
+    expect(page.locator("nav.task-list .task-needs_fix")).to_have_count(1)
+    audit.check(page, "school plan task list with a section to correct")
+    clock.set(TEACHER_PLAN_OPEN)
+    teacher = new_page(bypass_csp=True)
+    sign_in_teacher(teacher, world)
+    teacher.goto("/lang/en")
+    teacher.goto("/teacher/plan")
+    expect(teacher.locator("nav.task-list")).to_contain_text("Not started")
+    audit.check(teacher, "teacher plan task list in English")
+    audit.assert_clean()
+
+
 def test_submitted_plans_read_only(
     app: Flask, new_page: Callable[..., Page], world: World, clock, audit: Audit
 ) -> None:

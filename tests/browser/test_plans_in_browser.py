@@ -1,5 +1,6 @@
 """Both plans filled in Debian's Chromium at 1024×768: with htmx autosave, and again by
-plain POST with JavaScript off; a refused submit shows each error beside its field."""
+plain POST with JavaScript off, each submitted through its review page (確認送出); a
+refused submit shows each error beside its field."""
 
 from __future__ import annotations
 
@@ -150,6 +151,10 @@ def click(page: Page, name: str) -> None:
 
 
 def expect_submitted(page: Page, shown: list[str]) -> None:
+    """送出規劃 was pressed: check the answers on the review page, 確認送出, submitted."""
+    expect(page).to_have_url(re.compile(r"/plan/review$"))
+    expect(page.locator("#review-area")).to_contain_text(shown[0])
+    click(page, "確認送出")
     expect(page.locator(".flash-ok")).to_contain_text("已送出規劃")
     expect(page.locator("#plan-form")).to_have_count(0)
     expect(page.get_by_role("button", name="重新開啟修改")).to_be_visible()

@@ -133,6 +133,7 @@ class Settings:
     keep: bool = False
     pdf: bool = True
     feed_rows: int = 20_000  # issue 11; --full: 200,000
+    plan_only: bool = False  # only the bare endpoint, the plan page and the autosave
 
     @property
     def gunicorn_args(self) -> list[str]:
@@ -191,6 +192,12 @@ def parse_args(argv: list[str] | None) -> Settings:
     )
     p.add_argument("--no-pdf", action="store_true", help="skip bench.pdf even if present")
     p.add_argument(
+        "--plan-only",
+        action="store_true",
+        help="only the bare endpoint, the plan page and the autosave (no PDF, feed, "
+        "lookups, analytics, dashboards or roster)",
+    )
+    p.add_argument(
         "--feed-rows",
         type=int,
         default=None,
@@ -211,8 +218,11 @@ def parse_args(argv: list[str] | None) -> Settings:
         worker_class=a.worker_class,
         port=a.port,
         keep=a.keep,
-        pdf=not a.no_pdf,
-        feed_rows=a.feed_rows if a.feed_rows is not None else (200_000 if a.full else d.feed_rows),
+        pdf=not a.no_pdf and not a.plan_only,
+        feed_rows=0
+        if a.plan_only
+        else (a.feed_rows if a.feed_rows is not None else (200_000 if a.full else d.feed_rows)),
+        plan_only=a.plan_only,
     )
 
 
@@ -1116,14 +1126,17 @@ def execute(run: Run, started: float) -> dict[str, Any]:
     say(f"generated in {report.seconds:.1f} s: {created}", started)
     if not report.logins:
         raise BenchError("the generator found no teacher whose plan window is open")
-    lookups = lookup_figures(env)
-    say(f"national-ID lookup (issue 10): {lookups}", started)
-    feed = feed_figures(env, settings.feed_rows, run.workdir) if settings.feed_rows else None
-    say(f"taipei feed (issue 11): {feed}", started)
-    analytics = bench_analytics.run(_local_app(env))  # 進修需求分析 page, bench/analytics.py
-    say(f"needs analytics page: {analytics}", started)
-    oversight = oversight_figures(env)
-    say(f"completion dashboards: {oversight}", started)
+    lookups: dict[str, Any] | None = None
+    feed = analytics = oversight = None
+    if not settings.plan_only:
+        lookups = lookup_figures(env)
+        say(f"national-ID lookup (issue 10): {lookups}", started)
+        feed = feed_figures(env, settings.feed_rows, run.workdir) if settings.feed_rows else None
+        say(f"taipei feed (issue 11): {feed}", started)
+        analytics = bench_analytics.run(_local_app(env))  # 進修需求分析, bench/analytics.py
+        say(f"needs analytics page: {analytics}", started)
+        oversight = oversight_figures(env)
+        say(f"completion dashboards: {oversight}", started)
 
     run.server = start_gunicorn(settings, env, run.workdir)
     port = run.server.port
@@ -1139,7 +1152,7 @@ def execute(run: Run, started: float) -> dict[str, Any]:
         started,
     )
     schools = school_count(env)
-    roster, roster_info = prepare_roster(port, env, report)
+    roster, roster_info = (None, None) if settings.plan_only else prepare_roster(port, env, report)
     gets = roster.requests(USER_AGENT) if roster else {}
     if roster:
         probes.update(roster.probes)

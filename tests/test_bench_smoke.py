@@ -329,3 +329,13 @@ def test_roster_rows_reach_the_wrk_data_the_table_and_the_results(tmp_path):
     lines = {line.split("  ")[0]: line for line in text.splitlines()}
     assert "0.25" in lines["GET /school/roster"]  # 100 / 400
     assert "0.30" in lines["GET /school/roster?q= (htmx)"]  # 120 / 400
+
+
+def test_plan_only_measures_just_the_plan_endpoints():
+    from bench.harness import parse_args
+
+    settings = parse_args(["--plan-only"])
+    assert settings.plan_only
+    assert not settings.pdf
+    assert settings.feed_rows == 0
+    assert not parse_args([]).plan_only

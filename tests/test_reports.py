@@ -788,3 +788,26 @@ def test_worker_command_needs_redis_and_drains_the_queue(reports, restore_signal
     else:
         assert result.exit_code == 1
         assert "REDIS_URL 未設定" in result.output
+
+
+@needs_redis
+def test_a_download_does_not_hold_a_web_thread_while_the_worker_is_busy(
+    reports, client, factory, clock, renders, monkeypatch
+):
+    """No worker takes the job within the (short) wait: the pending page at once, which
+    asks again by itself without JavaScript; nothing rendered in the web process."""
+    assert jobs.PDF_WAIT_SECONDS <= 5  # a web thread is one of a host's 2 × 4
+    monkeypatch.setitem(reports.config, "JOBS_INLINE", False)
+    monkeypatch.setitem(reports.config, "PDF_WAIT_SECONDS", 0)
+    world = build_world(factory, clock)
+    login_teacher(client, world.teachers["submitted"])
+    response = client.get("/teacher/plan.pdf")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "15"
+    assert response.headers["Refresh"] == "15"
+    page = response.get_data(as_text=True)
+    assert 'href="/teacher/plan.pdf"' in page
+    assert renders == []
+    queue = jobs.pdf_queue()
+    assert queue is not None
+    assert queue.count >= 1  # the worker renders it; the next request finds the file

@@ -31,5 +31,7 @@ def serve(document: Document) -> Response:
     except jobs.RenderPending:
         response = make_response(render_template("reports/pending.html"), 503)
         response.headers["Retry-After"] = "15"
+        # Browsers load the same address again after 15 s, without JavaScript.
+        response.headers["Refresh"] = "15"
         return response
     return cache.file_response(cached, document.filename)

@@ -152,6 +152,11 @@ def schedule_plan_pdf(plan_kind: str, plan_id: int) -> None:
         logger.exception("pre-rendering %s failed", ":".join(ref))
 
 
+# How long a download waits for the worker's render before answering with the pending
+# page (503, Retry-After): a render takes about a second, and a web thread held longer
+# is one of the host's few (2 workers × 4 threads) kept from everyone else.
+PDF_WAIT_SECONDS = 3
+
 # Each blocking read for a result stays under redis-py's socket timeout (5 s by default):
 # one long read would end in a TimeoutError, taken for "Redis is down".
 _RESULT_POLL_SECONDS = 4
@@ -173,7 +178,8 @@ def obtain(document: Document) -> CachedFile:
     """Return the cached file of ``document``; on a miss render it, in the worker if any.
 
     Rendering takes a CPU core for about a second: with a worker, web processes
-    only wait for it (up to PDF_WAIT_SECONDS), so ordinary pages stay fast.
+    only wait for it (up to PDF_WAIT_SECONDS, 3 s), so ordinary pages stay fast; past that
+    the download answers with the pending page, which asks again by itself.
     """
     cached = cache.lookup(document.key)
     if cached is not None:
@@ -182,7 +188,7 @@ def obtain(document: Document) -> CachedFile:
         queue = pdf_queue()
         if queue is not None:
             job = _enqueue_render(queue, document.ref)
-            wait = int(current_app.config.get("PDF_WAIT_SECONDS", 60))
+            wait = int(current_app.config.get("PDF_WAIT_SECONDS", PDF_WAIT_SECONDS))
             if queue.is_async and not _wait_for_result(job, wait):
                 raise RenderPending(document.ref_key)
             if job.get_status() == JobStatus.FAILED:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from geventhttpclient.response import HTTPConnectionClosed
 from locust import FastHttpUser, LoadTestShape, between, events, task
 
 
@@ -144,7 +145,7 @@ class Sample:
     at: float
     name: str
     ms: float
-    outcome: str  # ok, shed (polite 503), pending (PDF rendering), error
+    outcome: str  # ok, shed (polite 503), pending (PDF rendering), error, retried
 
 
 @dataclass
@@ -182,6 +183,9 @@ def classify(name: str, status: int, text: str) -> tuple[str, str]:
 
 
 SHED = "503 overloaded (Retry-After)"
+RETRIED = "closed before an answer, sent again"
+# What a connection the server closed before answering looks like to geventhttpclient.
+CLOSED_BEFORE_ANSWER = (HTTPConnectionClosed, ConnectionResetError, BrokenPipeError)
 
 
 @events.request.add_listener
@@ -198,6 +202,8 @@ def _record(
     if exception is not None:
         detail = str(exception) or type(exception).__name__
         outcome = "shed" if SHED in detail else "error"
+        if RETRIED in detail:
+            outcome = "retried"
     else:
         detail, outcome = "", "pending" if status == 503 else "ok"
     COLLECTOR.add(Sample(time.time(), name, response_time, outcome), detail)
@@ -246,22 +252,34 @@ class Browser(FastHttpUser):
         if form is not None:
             body = urlencode(form)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        with self.client.request(
-            method, path, name=name, data=body, headers=sent, allow_redirects=False,
-            catch_response=True,
-        ) as response:  # fmt: skip
-            status = response.status_code or 0
-            text = response.text or "" if status != 200 or "pdf" not in name else ""
-            got = {k.lower(): v for k, v in (response.headers or {}).items()}
-            found = _SESSION.search(got.get("set-cookie", ""))
-            if found:
-                self.cookie = found.group(1)
-            outcome, detail = classify(name, status, text)
-            if outcome in ("ok", "pending"):
-                response.success()
-            else:
-                response.failure(detail)
-            return status, text, got
+        for attempt in (1, 2):
+            with self.client.request(
+                method, path, name=name, data=body, headers=sent, allow_redirects=False,
+                catch_response=True,
+            ) as response:  # fmt: skip
+                status = response.status_code or 0
+                text = response.text or "" if status != 200 or "pdf" not in name else ""
+                got = {k.lower(): v for k, v in (response.headers or {}).items()}
+                found = _SESSION.search(got.get("set-cookie", ""))
+                if found:
+                    self.cookie = found.group(1)
+                outcome, detail = classify(name, status, text)
+                error = getattr(response, "error", None)
+                if status == 0 and error is not None:
+                    detail = f"{detail} ({type(error).__name__}: {error})"[:160]
+                if attempt == 1 and status == 0 and isinstance(error, CLOSED_BEFORE_ANSWER):
+                    # The server closed the kept-alive connection as the request went out
+                    # (its keep-alive timer ran out): no answer, so nothing was processed.
+                    # A browser sends such a request again on a new connection, POST too;
+                    # geventhttpclient retries only idempotent ones. Counted, not an error.
+                    response.failure(f"{RETRIED}: {detail}")
+                    continue
+                if outcome in ("ok", "pending"):
+                    response.success()
+                else:
+                    response.failure(detail)
+                return status, text, got
+        raise AssertionError("unreachable")
 
     def retry_after(self, headers: dict[str, str]) -> None:
         seconds = float(headers.get("retry-after", "5") or 5)
@@ -514,7 +532,7 @@ def figures(samples: list[Sample], seconds: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, group in sorted(by_name.items()):
         times = [s.ms for s in group]
-        kinds = ("ok", "shed", "pending", "error")
+        kinds = ("ok", "shed", "pending", "error", "retried")
         outcomes = {k: sum(1 for s in group if s.outcome == k) for k in kinds}
         out[name] = {
             "requests": len(group),
@@ -534,6 +552,7 @@ def verdict(samples: list[Sample]) -> dict[str, Any]:
         "editing_p95_ms": round(percentile(editing, 0.95), 1),
         "errors": sum(1 for s in samples if s.outcome == "error"),
         "shed": sum(1 for s in samples if s.outcome == "shed"),
+        "retried": sum(1 for s in samples if s.outcome == "retried"),
         "requests": len(samples),
     }
 

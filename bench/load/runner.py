@@ -266,6 +266,9 @@ http {{
     server {host}:{port_a};
     server {host}:{port_b};
     keepalive 64;
+    # Close idle upstream connections before gunicorn's keep-alive (2 s) does: nginx
+    # never resends a POST on a connection the app closed as it went out.
+    keepalive_timeout 1s;
   }}
   server {{
     listen {host}:{port};
@@ -859,7 +862,9 @@ def render(summary: dict[str, Any]) -> str:
             if phase == "overload":
                 lines.append(
                     f"  verdict: {step['errors']} errors (5xx other than the polite 503, "
-                    f"timeouts, refused saves), {step['shed']} polite 503s with Retry-After"
+                    f"timeouts, refused saves), {step['shed']} polite 503s with Retry-After, "
+                    f"{step.get('retried', 0)} requests sent again after the server closed "
+                    "an idle kept-alive connection as they went out (as a browser does)"
                 )
             if step.get("recovered_after_s") is not None:
                 lines.append(f"  normal again after {step['recovered_after_s']} s")

@@ -7,6 +7,7 @@ packages=(
   poppler-utils           # pdftotext/pdftoppm for checking PDFs
   chromium                # the real browser for end-to-end and accessibility tests
   wrk                     # load generator for `make bench`
+  nginx                   # the local reverse proxy in front of two app hosts (`make bench-load`)
 )
 # npm installs htmx from the npm registry; a machine with Node.js from elsewhere keeps it.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -21,5 +22,14 @@ if ((${#missing[@]})); then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -q
+  # Packages with a service (nginx) must not start it: the benchmark runs its own nginx with
+  # a temporary config on 127.0.0.1; a policy-rc.d answering 101 forbids the start.
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$guard" >/dev/null
+    $sudo_cmd chmod +x "$guard"
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+  [ -z "$guard" ] || $sudo_cmd rm -f "$guard"
 fi

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup lint format bench bench-load messages clean
+.PHONY: run test setup lint format bench bench-load messages screenshots clean
 
 setup: .stamp-system .stamp-venv static/vendor/htmx.min.js translations/en/LC_MESSAGES/messages.mo
 	@mkdir -p var
@@ -67,6 +67,11 @@ bench: setup
 # Locust; ARGS passes options, e.g. `make bench-load ARGS="--national --hosts 2"`.
 bench-load: setup
 	$(BIN)/python -m bench.load $(ARGS)
+
+# The manuals' screenshots (docs/manuals.md): the demo data in a temporary SQLite database,
+# Debian's Chromium at 1024×768; PNGs and manifest.json into static/screenshots/.
+screenshots: setup
+	$(BIN)/python -m scripts.screenshots
 
 clean:
 	rm -rf var .stamp-* static/vendor

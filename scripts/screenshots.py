@@ -30,7 +30,7 @@ from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
-from app import create_app
+from app import create_app, timeutil
 from app.demo.seed import DEMO_PASSWORD
 from app.extensions import db
 from app.reports.screenshots import COMMAND, FOLDER, MANIFEST, TEMPLATES, template_hash
@@ -40,6 +40,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-s
 VIEWPORT = {"width": 1024, "height": 768}
 TEACHER = "A207853600"  # 蕭家玲, 高雄市立示範國民小學: the demo cycle is open for her
 PLANNER = "plan523601"  # the same school's 進修規劃 account
+# The app's clock starts at this instant and runs on from it, and the demo cycle's windows
+# are placed around its day: the pages show the same dates and remaining times every run,
+# so a screenshot changes only when its page does.
+DEMO_START = timeutil.taipei(2026, 12, 1, 10, 0)
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,8 @@ def serve(folder: Path) -> Iterator[tuple[str, TemplateLog]]:
     from app.demo.seed import seed
     from app.migrate import upgrade
 
+    started = timeutil._system_now()
+    timeutil.clock = lambda: DEMO_START + (timeutil._system_now() - started)
     url = f"sqlite:///{folder / 'demo.sqlite3'}"
     app = create_app(
         {
@@ -141,7 +147,7 @@ def serve(folder: Path) -> Iterator[tuple[str, TemplateLog]]:
     )
     upgrade(url)
     with app.app_context():
-        seed()
+        seed(today=DEMO_START.date())
         db.session.commit()
     log = TemplateLog(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
@@ -154,6 +160,7 @@ def serve(folder: Path) -> Iterator[tuple[str, TemplateLog]]:
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
+        timeutil.clock = timeutil._system_now
 
 
 def sign_in(page: Page, base: str, user: str) -> None:

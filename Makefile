@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # `make test` runs the suite in this many processes (pytest-xdist); 1 per core by default
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: run test setup lint format bench bench-load messages clean
+.PHONY: run test setup lint format bench bench-load messages screenshots clean
 
 setup: .stamp-system .stamp-venv static/vendor/htmx.min.js translations/en/LC_MESSAGES/messages.mo
 	@mkdir -p var
@@ -69,6 +69,11 @@ bench: setup
 # Locust; ARGS passes options, e.g. `make bench-load ARGS="--national --hosts 2"`.
 bench-load: setup
 	$(BIN)/python -m bench.load $(ARGS)
+
+# The manuals' screenshots (docs/manuals.md): the demo data in a temporary SQLite database,
+# Debian's Chromium at 1024×768; PNGs and manifest.json into static/screenshots/.
+screenshots: setup
+	$(BIN)/python -m scripts.screenshots
 
 clean:
 	rm -rf var .stamp-* static/vendor

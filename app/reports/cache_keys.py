@@ -47,6 +47,7 @@ _REVISION_SOURCES = (
     "app/reports/documents.py",
     "app/reports/versions.py",  # plan history: a submitted version's PDF
     "app/reports/manuals.py",
+    "static/screenshots/manifest.json",  # the manuals' screenshots (each PNG's sha256)
     "app/reports/charts.py",
     "app/questionnaires/engine.py",  # summarise() shapes every plan's answers
     "app/pdf/render.py",

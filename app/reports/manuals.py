@@ -18,6 +18,7 @@ from app.cycles.windows import windows_of
 from app.models import Cycle, PlanKind
 from app.questionnaires import engine
 from app.reports.cache_keys import Document, digest, revision
+from app.sso import configured as sso_configured
 
 AUDIENCES = ("school", "teacher")
 
@@ -84,12 +85,15 @@ def manual_document(cycle: Cycle, audience: str) -> Document:
     contact = contact_of(cycle)
     cutoff = timeutil.roc_datetime(cycle.roster_cutoff)
     name = "學校本位進修規劃" if audience == "school" else "教師自我專業進修規劃"
+    # The sign-in chapter names single sign-on only where this installation offers it.
+    sso = sso_configured(current_app)
     title = f"{cycle.name} {name} 說明手冊"
     deps = {
         "cycle": [cycle.academic_year, cycle.name, cutoff, cycle.kindergarten_teachers_take_part],
         "schedule": schedule,
         "contact": contact,
         "questionnaire": [questionnaire.id, questionnaire.fingerprint] if questionnaire else None,
+        "sso": sso,
     }
 
     def build() -> dict[str, Any]:
@@ -104,6 +108,7 @@ def manual_document(cycle: Cycle, audience: str) -> Document:
             "own": schedule[audience],
             "contact": contact,
             "outline": _outline(questionnaire.definition if questionnaire else None),
+            "sso": sso,
         }
 
     return Document(

@@ -11,6 +11,13 @@
   }
   document.addEventListener("htmx:after:swap", focusSummary);
 
+  // Every htmx request carries the page's CSRF token (templates/base.html's meta element;
+  // drafts.js renews it there).
+  document.addEventListener("htmx:config:request", function (event) {
+    var token = document.querySelector('meta[name="csrf-token"]');
+    if (token) { event.detail.ctx.request.headers["X-CSRFToken"] = token.getAttribute("content"); }
+  });
+
   // On a page rendered by a plain POST: the summary, else the field the URL names (the row
   // just added), else the first field in error, so nobody starts again from the top.
   document.addEventListener("DOMContentLoaded", function () {

@@ -289,7 +289,8 @@
     setInput("csrf_token", token);
     var inputs = document.querySelectorAll('input[name="csrf_token"]');
     for (var i = 0; i < inputs.length; i++) { inputs[i].value = token; }
-    document.body.setAttribute("data-hx-headers:inherited", JSON.stringify({"X-CSRFToken": token}));
+    var meta = document.querySelector('meta[name="csrf-token"]');  // htmx's header (app.js)
+    if (meta) { meta.setAttribute("content", token); }
   }
 
   // Ask the server for this user's token: a fresh one after signing in again (here or in

@@ -16,7 +16,13 @@ from app.models import Teacher
 from app.params import query_int
 from app.plans import services
 from app.plans.services import PlanContext
-from app.plans.views import handle_autosave, handle_post, handle_reopen, render_plan
+from app.plans.views import (
+    handle_autosave,
+    handle_post,
+    handle_reopen,
+    plan_state,
+    render_plan,
+)
 from app.questionnaires import engine
 from app.reports import documents
 from app.reports.delivery import serve
@@ -76,6 +82,7 @@ def dashboard() -> str:
         cycle=cycle,
         state=ctx.state if ctx else None,
         ctx=ctx,
+        **(plan_state(ctx) if ctx else {}),
     )
 
 
@@ -100,6 +107,7 @@ def _extra(ctx: PlanContext) -> dict[str, Any]:
             "self": url_for("teacher.plan"),
             "autosave": url_for("teacher.autosave"),
             "reopen": url_for("teacher.reopen_plan"),
+            "pdf": url_for("teacher.plan_pdf"),
         },
     }
 

@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AccountType, Extension, PlanKind, Stage, TeacherPlan
+from app.models import AccountType, Extension, PlanKind, SchoolPlan, Stage, TeacherPlan
 from app.plans import receipts
 from app.timeutil import taipei
-from tests.conftest import login_teacher
-from tests.plan_helpers import setup_113, teacher_form
+from tests.conftest import login_account, login_teacher
+from tests.pdf_checks import assert_no_embedded_files
+from tests.plan_helpers import school_form, setup_113, teacher_form
+from tests.test_reports_support import download, pdf_text, reports_fixture, squash  # noqa: F401
 
 OPEN = taipei(2024, 9, 20, 10, 0)  # 國小 teacher window: 9/16 00:00 – 9/27 17:00
 BEFORE = taipei(2024, 9, 12, 20, 0)  # 3 days 4 hours before 9/16 00:00
@@ -164,7 +166,8 @@ def test_before_the_window_says_when_it_opens(client, world, clock, lang, expect
             [
                 "已於 113年9月27日 17:00 截止。",
                 "您的規劃未於截止前送出。",
-                "如需延長填寫，請洽本校進修業務承辦人 黃承辦（電話 07-1234567，電子郵件 plan@school.edu.tw）",
+                "如需延長填寫，請洽本校進修業務承辦人 黃承辦"
+                "（電話 07-1234567，電子郵件 plan@school.edu.tw）",
                 "由學校向高雄市政府教育局申請",
             ],
         ),
@@ -173,7 +176,8 @@ def test_before_the_window_says_when_it_opens(client, world, clock, lang, expect
             [
                 "Closed on 113年9月27日 17:00 (2024-09-27 17:00).",
                 "Your plan was not submitted before the deadline.",
-                "ask your school's in-service planning contact 黃承辦 (phone 07-1234567, email plan@school.edu.tw)",
+                "ask your school's in-service planning contact 黃承辦"
+                " (phone 07-1234567, email plan@school.edu.tw)",
             ],
         ),
     ],
@@ -282,3 +286,57 @@ def test_versions_count_submissions_not_saves(client, world, clock) -> None:
     assert "第 1 次送出" in versions
     assert "第 2 次送出" in versions
     assert "第 8 版" not in versions
+
+
+# ---- the receipt in the PDF of that submission -------------------------------------------
+
+
+def test_the_pdf_prints_the_receipt_of_that_submission(reports, client, world, clock) -> None:
+    clock.set(OPEN)
+    login_teacher(client, _teacher(world))
+    client.post("/teacher/plan", data=teacher_form(0, action="save"))
+    _submit(client, 1)
+    plan = _plan(world)
+    client.post("/teacher/plan/reopen", data={"version": str(plan.version)})
+    clock.set(taipei(2024, 9, 21, 8, 30))
+    _submit(client, plan.version + 1)
+    second = receipts.reference(PlanKind.TEACHER, 113, plan.id, 2)
+    assert second in _text(_dashboard(client))
+
+    response, data = download(client, "/teacher/plan.pdf")
+    assert response.status_code == 200
+    flat = squash(pdf_text(data))
+    assert f"收據編號{second}送出時間113年9月21日08:30送出次數第2次送出" in flat
+    assert "已送出（113年9月21日08:30送出，第2次送出）" in flat
+    assert_no_embedded_files(data)
+
+    # The first submission's own PDF prints the first receipt, not the latest.
+    response, data = download(client, "/teacher/plans/113/versions/2.pdf")
+    assert response.status_code == 200
+    flat = squash(pdf_text(data))
+    first = receipts.reference(PlanKind.TEACHER, 113, plan.id, 1)
+    assert f"收據編號{first}送出時間113年9月20日10:00送出次數第1次送出" in flat
+    assert second not in flat
+
+
+# ---- the school plan's submit shares the state and the receipt ---------------------------
+
+
+def test_the_school_plan_submit_gives_a_receipt_and_the_window_its_sentence(
+    client, world, clock
+) -> None:
+    planner = world["planners"][Stage.ELEMENTARY]
+    clock.set(taipei(2024, 8, 20, 10, 0))  # 國小 school window: 8/14 – 8/23 17:00
+    login_account(client, planner)
+    client.post("/school/plan", data=school_form(0, action="submit"))
+    page = _text(client.get("/school/plan").get_data(as_text=True))
+    plan_id = db.session.scalar(
+        select(SchoolPlan.id).where(SchoolPlan.school_id == world["schools"][Stage.ELEMENTARY].id)
+    )
+    reference = receipts.reference(PlanKind.SCHOOL, 113, plan_id, 1)
+    assert f"（第 1 次送出），收據編號 {reference}" in page  # the flash after submitting
+    assert "送出收據" in page
+    clock.set(taipei(2024, 8, 24, 9, 0))
+    page = _text(client.get("/school/plan").get_data(as_text=True))
+    assert "已於 113年8月23日 17:00 截止。" in page
+    assert "如需延長填寫，請向高雄市政府教育局申請；延長由主管機關核定。" in page

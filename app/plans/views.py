@@ -162,7 +162,7 @@ def plan_state(ctx: PlanContext) -> dict[str, Any]:
     """What the plan-state paragraph tells beyond the window: the latest submission's
     receipt and, after the window, whom a teacher asks for an extension."""
     receipt = None
-    if ctx.plan is not None:
+    if ctx.plan is not None and ctx.plan.submitted_at is not None:  # else never submitted
         receipt = receipts.latest_receipt(ctx.kind, ctx.plan_id, ctx.cycle.academic_year)
     contact = None
     if ctx.kind == PlanKind.TEACHER and ctx.state.state == "closed":

@@ -76,12 +76,10 @@ def _unit(cycle: Cycle, unit: str) -> str:
 
 def _status_line(plan: SchoolPlan | TeacherPlan, receipt: Receipt | None) -> str:
     if plan.status == PlanStatus.SUBMITTED:
-        number = f"第 {receipt.number} 次送出" if receipt is not None else ""
-        return (
-            f"已送出（{timeutil.roc_datetime(plan.submitted_at)} 送出，{number}）"
-            if plan.submitted_at and number
-            else "已送出"
-        )
+        parts = [f"{timeutil.roc_datetime(plan.submitted_at)} 送出" if plan.submitted_at else ""]
+        parts.append(f"第 {receipt.number} 次送出" if receipt is not None else "")
+        shown = "，".join(part for part in parts if part)
+        return f"已送出（{shown}）" if shown else "已送出"
     return f"草稿，尚未送出（最後儲存 {timeutil.roc_datetime(plan.updated_at)}）"
 
 

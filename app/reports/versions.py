@@ -86,7 +86,7 @@ def version_document(version: PlanVersion) -> Document | None:
         digest=cache_keys.digest(deps, revision()),
         filename="-".join(
             part
-            for part in (f"{kind.value}-plan", str(cycle.academic_year), who, f"v{number}")
+            for part in (f"{kind.value}-plan", str(cycle.academic_year), who, f"v{receipt.number}")
             if part
         )
         + ".pdf",

@@ -275,7 +275,7 @@ def test_versions_count_submissions_not_saves(client, world, clock) -> None:
     plan = _plan(world)
     first = receipts.reference(PlanKind.TEACHER, 113, plan.id, 1)
     flashed = _text(client.get("/teacher/plan").get_data(as_text=True))
-    assert "（第 1 次送出），收據編號 " + first in flashed
+    assert "第 1 次送出，收據編號 " + first in flashed
     assert "第 6 版" not in flashed
     client.post("/teacher/plan/reopen", data={"version": str(plan.version)})
     _submit(client, plan.version + 1)
@@ -334,7 +334,7 @@ def test_the_school_plan_submit_gives_a_receipt_and_the_window_its_sentence(
         select(SchoolPlan.id).where(SchoolPlan.school_id == world["schools"][Stage.ELEMENTARY].id)
     )
     reference = receipts.reference(PlanKind.SCHOOL, 113, plan_id, 1)
-    assert f"（第 1 次送出），收據編號 {reference}" in page  # the flash after submitting
+    assert f"第 1 次送出，收據編號 {reference}" in page  # the flash after submitting
     assert "送出收據" in page
     clock.set(taipei(2024, 8, 24, 9, 0))
     page = _text(client.get("/school/plan").get_data(as_text=True))

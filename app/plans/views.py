@@ -176,7 +176,7 @@ def submitted_message(ctx: PlanContext) -> str:
     if receipt is None:  # not reached: a submit keeps its version before this is asked
         return _("已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。")
     return _(
-        "已於 %(when)s 送出規劃（第 %(n)s 次送出），收據編號 %(reference)s。"
+        "已送出規劃，謝謝您。送出時間 %(when)s，第 %(n)s 次送出，收據編號 %(reference)s。"
         "送出後於填寫期間內仍可重新開啟修改。",
         when=datetime_filter(receipt.submitted_at),
         n=receipt.number,

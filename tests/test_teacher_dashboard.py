@@ -147,7 +147,7 @@ def test_submitted_shows_the_receipt(client, world, clock, lang, expected) -> No
     ("lang", "expected"),
     [
         ("zh", "將於 113年9月16日 00:00 開放填寫（還有 3 天 4 小時）。"),
-        ("en", "Opens on 113年9月16日 00:00 (2024-09-16 00:00) (3 days 4 hours from now)."),
+        ("en", "Opens on 113年9月16日 00:00 (2024-09-16 00:00), 3 days 4 hours from now."),
     ],
 )
 def test_before_the_window_says_when_it_opens(client, world, clock, lang, expected) -> None:

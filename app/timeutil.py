@@ -73,3 +73,20 @@ def remaining(until: datetime, moment: datetime) -> str:
     if hours:
         return _("剩 %(hours)d 小時 %(minutes)d 分", hours=hours, minutes=minutes)
     return _("剩 %(minutes)d 分鐘", minutes=max(minutes, 1))
+
+
+def until_opening(opens_at: datetime, moment: datetime) -> str:
+    """Describe the time before `opens_at` in zh-TW (還有 3 天 4 小時)."""
+    from flask_babel import gettext as _
+
+    left = opens_at - moment
+    if left <= timedelta(0):
+        return ""
+    days, rest = divmod(int(left.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return _("還有 %(days)d 天 %(hours)d 小時", days=days, hours=hours)
+    if hours:
+        return _("還有 %(hours)d 小時 %(minutes)d 分", hours=hours, minutes=minutes)
+    return _("還有 %(minutes)d 分鐘", minutes=max(minutes, 1))

@@ -269,8 +269,10 @@ def test_a_cycle_not_yet_published_is_missing_everywhere(client, factory, clock,
 def test_the_version_history_says_when_and_by_whom(client, history) -> None:
     login_teacher(client, history["teacher"])
     page = client.get("/teacher/plans/113/versions").get_data(as_text=True)
-    assert "第 1 版" in page
-    assert "第 3 版" in page
+    # Submissions are counted (第 N 次送出); the URLs keep the version each was kept at.
+    assert "第 1 次送出" in page
+    assert "第 2 次送出" in page
+    assert "第 3 版" not in page
     assert "教師 國小老師" in page
     assert "113年9月20日" in page
     one = client.get("/teacher/plans/113/versions/1").get_data(as_text=True)
@@ -291,7 +293,7 @@ def test_a_comparison_highlights_rows_added_and_removed(client, history) -> None
     assert "<del>" in page
     assert "<ins>" in page
     # Without choosing, the two latest versions; reversed choices read oldest first.
-    assert client.get("/teacher/plans/113/compare").get_data(as_text=True).count("第 1 版") >= 1
+    assert client.get("/teacher/plans/113/compare").get_data(as_text=True).count("第 1 次送出") >= 1
     assert client.get("/teacher/plans/113/compare?a=3&b=1").status_code == 200
 
 
@@ -325,7 +327,7 @@ def test_the_school_history_is_the_chief_and_planners_only(client, history) -> N
     for who in ("planner", "chief"):
         login_account(client, history[who])
         page = client.get("/school/plans/113/versions").get_data(as_text=True)
-        assert "第 3 版" in page, who
+        assert "第 2 次送出" in page, who
         compared = client.get("/school/plans/113/compare?a=1&b=3").get_data(as_text=True)
         assert 'data-row-state="added"' in compared  # the second activity
         assert 'data-question="contact_name" data-state="changed"' in compared
@@ -356,7 +358,7 @@ def test_a_versions_pdf_comes_from_that_versions_answers(client, history, monkey
     text = str(data["sections"])
     assert "差異化教學策略" in text
     assert "數學領域共備社群" not in text
-    assert data["status_line"].startswith("第 1 版")
+    assert data["status_line"].startswith("第 1 次送出")
     later = db.session.scalar(
         select(PlanVersion).where(
             PlanVersion.plan_kind == PlanKind.TEACHER, PlanVersion.version == 3

@@ -16,6 +16,7 @@ from app import stats
 from app.extensions import db
 from app.models import GeneratedDocument, Job, PlanKind, PlanStatus, PlanVersion
 from app.pdf import render as pdf_render
+from app.plans import receipts
 from app.reports import cache, documents, exports, jobs
 from app.reports.charts import bar_chart
 from app.timeutil import taipei
@@ -54,7 +55,11 @@ def test_teacher_plan_pdf_shows_the_submitted_plan(reports, client, factory, clo
     flat = squash(text)
     assert "113學年度｜高雄市立示範國民小學" in text  # running header: cycle and unit
     assert "王小明" in text
-    assert "已送出（113年9月18日14:03送出，第2版）" in flat
+    assert "已送出（113年9月18日14:03送出，第1次送出）" in flat
+    # The receipt of that submission, the same reference the teacher saw on screen.
+    plan = world.plans["submitted"]
+    reference = receipts.reference(PlanKind.TEACHER, 113, plan.id, 1)
+    assert f"送出收據收據編號{reference}送出時間113年9月18日14:03送出次數第1次送出" in flat
     assert "列印日期：113年9月20日" in flat
     for answer in (
         "差異化教學策略",
@@ -86,6 +91,7 @@ def test_draft_teacher_plan_is_watermarked(reports, client, factory, clock):
     text = pdf_text(data)
     assert "陳美玲" in text
     assert "草稿，尚未送出" in squash(text)
+    assert "收據編號" not in text  # a draft is no submission: no receipt
     assert "閱讀理解教學" in text
     pages = len(pypdf.PdfReader(io.BytesIO(data)).pages)
     # The watermark is drawn on every page, and the header says so too.
@@ -106,7 +112,9 @@ def test_school_plan_pdf_summarises_its_teachers(reports, client, factory, clock
     assert "黃承辦" in text
     assert "素養導向課程" in flat  # a wrapped table cell
     assert "設計工作坊" in flat
-    assert "已送出（113年8月20日16:30送出，第4版）" in flat
+    assert "已送出（113年8月20日16:30送出，第1次送出）" in flat
+    reference = receipts.reference(PlanKind.SCHOOL, 113, world.school_plan.id, 1)
+    assert f"收據編號{reference}" in flat
     # Completion: 1 of 3 teachers of the snapshot submitted, 1 draft, 1 not started.
     assert "名單教師（人）已送出草稿未填寫完成率" in lines
     assert "311133.3%" in lines

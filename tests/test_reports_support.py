@@ -33,6 +33,7 @@ from app.models import (
     GeneratedDocument,
     PlanKind,
     PlanStatus,
+    PlanVersion,
     School,
     SchoolPlan,
     Stage,
@@ -137,7 +138,25 @@ def make_teacher_plan(
     )
     db.session.add(plan)
     db.session.flush()
+    if submitted:
+        keep_submission(PlanKind.TEACHER, plan)
     return plan
+
+
+def keep_submission(kind: PlanKind, plan: TeacherPlan | SchoolPlan) -> None:
+    """The version row a real submit keeps (app.plans.services.submit): its receipt."""
+    assert plan.submitted_at is not None
+    db.session.add(
+        PlanVersion(
+            plan_kind=kind,
+            plan_id=plan.id,
+            version=plan.version,
+            answers=plan.answers,
+            submitted_at=plan.submitted_at,
+            submitted_by=plan.updated_by,
+        )
+    )
+    db.session.flush()
 
 
 def build_world(factory: Any, clock: Any, *, teacher_answers: dict | None = None) -> World:
@@ -180,6 +199,8 @@ def build_world(factory: Any, clock: Any, *, teacher_answers: dict | None = None
         updated_by="account:1",
     )
     db.session.add(world.school_plan)
+    db.session.flush()
+    keep_submission(PlanKind.SCHOOL, world.school_plan)
     county_authority = factory.authority()
     national = Authority(name="教育部國民及學前教育署", kind=AuthorityKind.NATIONAL)
     db.session.add(national)

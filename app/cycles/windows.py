@@ -48,6 +48,13 @@ class WindowState:
             return ""
         return timeutil.remaining(self.closes_at, self.moment)
 
+    @property
+    def time_to_open(self) -> str:
+        """還有 3 天 4 小時 before a window that has not opened yet, else empty."""
+        if self.state != "not_open" or self.opens_at is None or self.moment is None:
+            return ""
+        return timeutil.until_opening(self.opens_at, self.moment)
+
 
 def state_between(
     opens_at: datetime, closes_at: datetime, moment: datetime, *, extended: bool = False

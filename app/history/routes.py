@@ -22,6 +22,7 @@ from app.i18n import questionnaire_lang
 from app.lifecycle import handles, signed_in_account, signed_in_teacher
 from app.models import PlanKind, PlanVersion
 from app.params import query_int
+from app.plans.receipts import Receipt
 from app.plans.services import PlanContext, PlanRefused
 from app.plans.views import expected_version
 from app.reports import documents
@@ -111,10 +112,13 @@ def _plan_page(owner: CyclePlan) -> BaseResponse | str:
     if owner.is_current:
         # The current cycle's plan is the plan page itself (editable while it is open).
         return redirect(url_for(endpoints["edit"]), 303)
+    versions = services.versions_of(owner)
+    submissions = services.submissions_of(owner, versions)
     return render_template(
         "history/plan.html",
         owner=owner,
-        versions=services.versions_of(owner),
+        versions=versions,
+        receipt=submissions[versions[0].version] if versions else None,
         endpoints=endpoints,
         lang=questionnaire_lang(),
     )
@@ -129,19 +133,27 @@ def _plan_pdf(owner: CyclePlan) -> Response:
 
 def _versions(owner: CyclePlan) -> str:
     versions = services.versions_of(owner)
+    submissions = services.submissions_of(owner, versions)
     return render_template(
         "history/versions.html",
         owner=owner,
         versions=versions,
-        form=_compare_form(versions, None, None),
+        submissions=submissions,
+        form=_compare_form(versions, submissions, None, None),
         endpoints=_endpoints(owner.kind),
     )
 
 
-def _compare_form(versions: list[PlanVersion], a: int | None, b: int | None) -> CompareForm:
+def _compare_form(
+    versions: list[PlanVersion], submissions: dict[int, Receipt], a: int | None, b: int | None
+) -> CompareForm:
     form = CompareForm(formdata=None)
     choices = [
-        (v.version, _("第 %(n)s 版（%(when)s）", n=v.version, when=_when(v))) for v in versions
+        (
+            v.version,
+            _("第 %(n)s 次送出（%(when)s）", n=submissions[v.version].number, when=_when(v)),
+        )
+        for v in versions
     ]
     form.a.choices = choices
     form.b.choices = choices
@@ -160,6 +172,7 @@ def _version_page(view: VersionView) -> str:
         "history/version.html",
         owner=view.owner,
         version=view.version,
+        receipt=view.receipt,
         endpoints=_endpoints(view.owner.kind),
         lang=questionnaire_lang(),
     )
@@ -174,6 +187,7 @@ def _version_pdf(view: VersionView) -> Response:
 
 def _compare(owner: CyclePlan) -> str:
     versions = services.versions_of(owner)
+    submissions = services.submissions_of(owner, versions)
     by_number = {v.version: v for v in versions}
     a, b = query_int("a"), query_int("b")
     if (a is not None and a not in by_number) or (b is not None and b not in by_number):
@@ -182,7 +196,8 @@ def _compare(owner: CyclePlan) -> str:
         "owner": owner,
         "versions": versions,
         "endpoints": _endpoints(owner.kind),
-        "form": _compare_form(versions, a, b),
+        "form": _compare_form(versions, submissions, a, b),
+        "submissions": submissions,
         "older": None,
         "newer": None,
         "sections": [],

@@ -29,6 +29,7 @@ from app.models import (
     TeacherPlan,
 )
 from app.plans import services as plans
+from app.plans.receipts import Receipt, numbers_of, receipt_of
 from app.plans.services import PlanContext, PlanRefused, Saved, definition_of
 from app.questionnaires import engine
 
@@ -78,6 +79,7 @@ class VersionView:
 
     owner: CyclePlan
     version: PlanVersion
+    receipt: Receipt  # its submission number (第 N 次送出) and reference
 
     @property
     def school_id(self) -> int | None:
@@ -143,7 +145,17 @@ def version_in(user: Any, kind: PlanKind, year: int, number: int) -> VersionView
             PlanVersion.version == number,
         )
     )
-    return None if version is None else VersionView(owner, version)
+    if version is None:
+        return None
+    return VersionView(owner, version, receipt_of(version, year))
+
+
+def submissions_of(owner: CyclePlan, versions: list[PlanVersion]) -> dict[int, Receipt]:
+    """The receipt of each of the plan's kept versions, by version: 第 N 次送出 counts
+    submissions, where the version (the lock counter) also counts saves."""
+    numbers = numbers_of(versions)
+    year = owner.cycle.academic_year
+    return {v.version: receipt_of(v, year, number=numbers[v.version]) for v in versions}
 
 
 def versions_of(owner: CyclePlan) -> list[PlanVersion]:

@@ -16,9 +16,9 @@ from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 
 from app import htmx, lifecycle, timeutil
-from app.i18n import questionnaire_lang
+from app.i18n import datetime_filter, questionnaire_lang
 from app.models import PlanKind, PlanStatus
-from app.plans import merge, services
+from app.plans import merge, receipts, services
 from app.plans.services import InvalidAnswers, PlanContext, PlanRefused, VersionConflict
 from app.questionnaires import engine
 from app.questionnaires.markup import field_id
@@ -158,7 +158,34 @@ def render_plan(
         text_limits=_text_limits(ctx.definition),
         lang=questionnaire_lang(),
         tasks=[] if readonly else services.section_tasks(ctx, shown, errors or {}),
+        **plan_state(ctx),
         **extra,
+    )
+
+
+def plan_state(ctx: PlanContext) -> dict[str, Any]:
+    """What the plan-state paragraph tells beyond the window: the latest submission's
+    receipt and, after the window, whom a teacher asks for an extension."""
+    receipt = None
+    if ctx.plan is not None and ctx.plan.submitted_at is not None:  # else never submitted
+        receipt = receipts.latest_receipt(ctx.kind, ctx.plan_id, ctx.cycle.academic_year)
+    contact = None
+    if ctx.kind == PlanKind.TEACHER and ctx.state.state == "closed":
+        contact = receipts.planning_contact(ctx.school.id)
+    return {"receipt": receipt, "extension_contact": contact}
+
+
+def submitted_message(ctx: PlanContext) -> str:
+    """The sentence after a submit: when, which submission, and the receipt reference."""
+    receipt = receipts.latest_receipt(ctx.kind, ctx.plan_id, ctx.cycle.academic_year)
+    if receipt is None:  # not reached: a submit keeps its version before this is asked
+        return _("已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。")
+    return _(
+        "已送出規劃，謝謝您。送出時間 %(when)s，第 %(n)s 次送出，收據編號 %(reference)s。"
+        "送出後於填寫期間內仍可重新開啟修改。",
+        when=datetime_filter(receipt.submitted_at),
+        n=receipt.number,
+        reference=receipt.reference,
     )
 
 
@@ -335,7 +362,7 @@ def handle_post(
     if saved.submitted:
         if after_submit is not None:
             after_submit(ctx)
-        flash(_("已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。"), "ok")
+        flash(submitted_message(ctx), "ok")
         return htmx.redirect_to(self_url)
     if saved.conflicts or saved.taken:
         # Show what was merged and ask for each field both sides changed.
@@ -586,7 +613,7 @@ def confirm_review(
         return render_plan(ctx, page, problem=refused.message, status=409, **extra)
     if saved.written and after_submit is not None:
         after_submit(ctx)
-    flash(_("已送出規劃，謝謝您。送出後於填寫期間內仍可重新開啟修改。"), "ok")
+    flash(submitted_message(ctx), "ok")
     return htmx.redirect_to(self_url)
 
 

@@ -30,6 +30,7 @@ from app.models import (
     Stage,
     TeacherPlan,
 )
+from app.plans.receipts import Receipt, latest_receipt
 from app.questionnaires import engine
 from app.reports import cache_keys, versions
 from app.reports.cache_keys import Document, TeacherPlanFacts, revision
@@ -73,14 +74,20 @@ def _unit(cycle: Cycle, unit: str) -> str:
     return f"{cycle.name}｜{unit}"
 
 
-def _status_line(plan: SchoolPlan | TeacherPlan) -> str:
+def _status_line(plan: SchoolPlan | TeacherPlan, receipt: Receipt | None) -> str:
     if plan.status == PlanStatus.SUBMITTED:
-        return (
-            f"已送出（{timeutil.roc_datetime(plan.submitted_at)} 送出，第 {plan.version} 版）"
-            if plan.submitted_at
-            else f"已送出（第 {plan.version} 版）"
-        )
+        parts = [f"{timeutil.roc_datetime(plan.submitted_at)} 送出" if plan.submitted_at else ""]
+        parts.append(f"第 {receipt.number} 次送出" if receipt is not None else "")
+        shown = "，".join(part for part in parts if part)
+        return f"已送出（{shown}）" if shown else "已送出"
     return f"草稿，尚未送出（最後儲存 {timeutil.roc_datetime(plan.updated_at)}）"
+
+
+def _submitted_receipt(kind: PlanKind, plan: SchoolPlan | TeacherPlan) -> Receipt | None:
+    """The latest submission's receipt of a plan that stands submitted, else None."""
+    if plan.status != PlanStatus.SUBMITTED:
+        return None
+    return latest_receipt(kind, plan.id, plan.cycle.academic_year)
 
 
 # ---- teacher plan ----------------------------------------------------------------------
@@ -115,12 +122,14 @@ def _teacher_plan_document(facts: TeacherPlanFacts) -> Document:
             "county_name": school.county.name if school.county else "",
         }
         definition = plan.questionnaire.definition
+        receipt = _submitted_receipt(PlanKind.TEACHER, plan)
         return {
             "doc_header": f"{facts.cycle_name}｜{facts.school_name}",
             "doc_header_right": title + ("（草稿）" if draft else ""),
             "heading": title,
             "draft": draft,
-            "status_line": _status_line(plan),
+            "status_line": _status_line(plan, receipt),
+            "receipt": receipt.printed() if receipt else None,
             "sections": engine.summarise(definition, plan.answers, facts=answer_facts),
         }
 
@@ -309,12 +318,14 @@ def school_plan_document(plan: SchoolPlan) -> Document:
             "stage_name": school.stage.label,
             "county_name": school.county.name if school.county else "",
         }
+        receipt = _submitted_receipt(PlanKind.SCHOOL, plan)
         return {
             "doc_header": _unit(cycle, school.name),
             "doc_header_right": title + ("（草稿）" if draft else ""),
             "heading": title,
             "draft": draft,
-            "status_line": _status_line(plan),
+            "status_line": _status_line(plan, receipt),
+            "receipt": receipt.printed() if receipt else None,
             "school": {"name": school.name, "code": school.code, "stage": school.stage.label},
             "sections": engine.summarise(plan.questionnaire.definition, plan.answers, facts=facts),
             "completion": _completion(stats.completion(cycle, scope)),

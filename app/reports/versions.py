@@ -11,6 +11,7 @@ from typing import Any
 from app import timeutil
 from app.extensions import db
 from app.models import PlanKind, PlanVersion, SchoolPlan, TeacherPlan
+from app.plans.receipts import receipt_of
 from app.questionnaires import engine
 from app.reports import cache_keys
 from app.reports.cache_keys import Document, iso, revision
@@ -32,7 +33,9 @@ def version_document(version: PlanVersion) -> Document | None:
     cycle, school = plan.cycle, plan.school
     teacher = plan.teacher if isinstance(plan, TeacherPlan) else None
     kind = PlanKind(version.plan_kind)
-    title = f"{cycle.name} {TITLES[kind]}（第 {version.version} 版）"
+    # People count submissions (第 2 次送出); `version` is the lock counter it was kept at.
+    receipt = receipt_of(version, cycle.academic_year)
+    title = f"{cycle.name} {TITLES[kind]}（第 {receipt.number} 次送出）"
     version_id, number = version.id, version.version
     deps = {
         "version": [
@@ -43,6 +46,7 @@ def version_document(version: PlanVersion) -> Document | None:
             iso(version.submitted_at),
             version.submitted_by,
             plan.questionnaire_id,
+            receipt.number,
         ],
         "school": [school.code, school.name, school.stage.value, school.county_code],
         "teacher": [teacher.id, teacher.name] if teacher is not None else None,
@@ -66,12 +70,13 @@ def version_document(version: PlanVersion) -> Document | None:
         definition = owner.questionnaire.definition
         return {
             "doc_header": f"{cycle.name}｜{school.name}",
-            "doc_header_right": f"{TITLES[kind]}（第 {number} 版）",
+            "doc_header_right": f"{TITLES[kind]}（第 {receipt.number} 次送出）",
             "heading": title,
             "status_line": (
-                f"第 {number} 版，{timeutil.roc_datetime(kept.submitted_at)} "
+                f"第 {receipt.number} 次送出，{timeutil.roc_datetime(kept.submitted_at)} "
                 f"由 {kept.submitted_by} 送出"
             ),
+            "receipt": receipt.printed(),
             "sections": engine.summarise(definition, kept.answers, facts=facts),
         }
 
@@ -81,7 +86,7 @@ def version_document(version: PlanVersion) -> Document | None:
         digest=cache_keys.digest(deps, revision()),
         filename="-".join(
             part
-            for part in (f"{kind.value}-plan", str(cycle.academic_year), who, f"v{number}")
+            for part in (f"{kind.value}-plan", str(cycle.academic_year), who, f"v{receipt.number}")
             if part
         )
         + ".pdf",

@@ -21,6 +21,7 @@ from app.plans.views import (
     handle_autosave,
     handle_post,
     handle_reopen,
+    plan_state,
     render_plan,
     show_review,
 )
@@ -83,6 +84,7 @@ def dashboard() -> str:
         cycle=cycle,
         state=ctx.state if ctx else None,
         ctx=ctx,
+        **(plan_state(ctx) if ctx else {}),
     )
 
 
@@ -107,6 +109,7 @@ def _extra(ctx: PlanContext) -> dict[str, Any]:
             "self": url_for("teacher.plan"),
             "autosave": url_for("teacher.autosave"),
             "reopen": url_for("teacher.reopen_plan"),
+            "pdf": url_for("teacher.plan_pdf"),
         },
     }
 

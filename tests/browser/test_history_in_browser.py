@@ -71,7 +71,7 @@ def test_prefill_and_compare_versions(page: Page, history_world: World) -> None:
     page.get_by_label("較早的版本", exact=True).select_option("1")
     page.get_by_label("較新的版本", exact=True).select_option("3")
     page.get_by_role("button", name="比較這兩個版本", exact=True).click()
-    expect(page.locator("#compare-summary")).to_contain_text("比較 第 1 版")
+    expect(page.locator("#compare-summary")).to_contain_text("比較 第 1 次送出")
     expect(page.locator('tr[data-row-state="removed"]')).to_contain_text("差異化教學策略")
     expect(page.locator('tr[data-row-state="added"]')).to_contain_text("數學領域共備社群")
     audit.check(page, "version comparison")

@@ -40,6 +40,8 @@ def test_dashboard_and_submit_receipt(new_page: Callable[..., Page], world: Worl
     fill(page, TEACHER_TEXT, TEACHER_CHECKED, TEACHER_RANKS)
     fill_row(page, 0, TEACHER_ROWS[0])
     click(page, "送出規劃")
+    expect(page).to_have_url(re.compile(r"/teacher/plan/review$"))
+    click(page, "確認送出")
     expect(page.locator(".flash-ok")).to_contain_text("第 1 次送出，收據編號 T113-")
     receipt = page.locator(".receipt")
     expect(receipt).to_contain_text("第 1 次送出")

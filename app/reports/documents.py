@@ -31,7 +31,7 @@ from app.models import (
     TeacherPlan,
 )
 from app.questionnaires import engine
-from app.reports import cache_keys, versions
+from app.reports import cache_keys, layout, versions
 from app.reports.cache_keys import Document, TeacherPlanFacts, revision
 from app.reports.charts import bar_chart
 from app.reports.manuals import AUDIENCES, contact_of, manual_document, schedule_of
@@ -121,7 +121,7 @@ def _teacher_plan_document(facts: TeacherPlanFacts) -> Document:
             "heading": title,
             "draft": draft,
             "status_line": _status_line(plan),
-            "sections": engine.summarise(definition, plan.answers, facts=answer_facts),
+            "sections": layout.answer_sections(definition, plan.answers, answer_facts),
         }
 
     return Document(
@@ -316,7 +316,7 @@ def school_plan_document(plan: SchoolPlan) -> Document:
             "draft": draft,
             "status_line": _status_line(plan),
             "school": {"name": school.name, "code": school.code, "stage": school.stage.label},
-            "sections": engine.summarise(plan.questionnaire.definition, plan.answers, facts=facts),
+            "sections": layout.answer_sections(plan.questionnaire.definition, plan.answers, facts),
             "completion": _completion(stats.completion(cycle, scope)),
             "roster": [
                 {"name": r.name, "title": r.title, "status_label": STATUS_LABELS[r.state]}

@@ -97,7 +97,7 @@ def cycle_new() -> Any:
             for name, message in refusal.problems.items():
                 form[name].errors = [*form[name].errors, message]
         else:
-            flash(_("已建立 %(name)s（草稿）。", name=cycle.name), "ok")
+            flash(_("已建立 %(name)s（草稿）。", name=cycle.label), "ok")
             return htmx.redirect_to(url_for("operator.cycle", year=cycle.academic_year))
     status = 422 if request.method == "POST" else 200
     return render_template("operator/cycles/new.html", form=form), status
@@ -155,7 +155,7 @@ def cycle(cycle: Cycle, year: int) -> Any:
         ]
         return _cycle_page(cycle, form, 422, confirming=True)
     if changed:
-        flash(_("已儲存 %(name)s 的填寫期間。", name=cycle.name), "ok")
+        flash(_("已儲存 %(name)s 的填寫期間。", name=cycle.label), "ok")
     else:
         flash(_("填寫期間沒有變更。"), "ok")
     return htmx.redirect_to(url_for("operator.cycle", year=year))
@@ -171,7 +171,7 @@ def cycle_publish(cycle: Cycle, year: int) -> Any:
         services.publish(cycle, actor=signed_in_account())
     except CycleRefused as refusal:
         return _cycle_page(cycle, form, 422, publish_error=refusal.problems["publish"])
-    flash(_("已公告 %(name)s。", name=cycle.name), "ok")
+    flash(_("已公告 %(name)s。", name=cycle.label), "ok")
     return htmx.redirect_to(url_for("operator.cycle", year=year))
 
 
@@ -186,7 +186,7 @@ def cycle_close(cycle: Cycle, year: int) -> Any:
         except CycleRefused as refusal:
             problem = refusal.problems["close"]
         else:
-            flash(_("已結束 %(name)s。", name=cycle.name), "ok")
+            flash(_("已結束 %(name)s。", name=cycle.label), "ok")
             return htmx.redirect_to(url_for("operator.cycle", year=year))
     status = 422 if request.method == "POST" else 200
     return (

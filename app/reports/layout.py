@@ -1,10 +1,11 @@
 """Column widths of the answer tables in the plan PDFs, sized to what the cells hold.
 
 A fixed table layout gives every column the same width: a category label wrapped over
-three lines beside an almost empty hours column. Here the columns of chosen values
-(a category, a mode, a term, a number) get the width of their longest entry, shortened
-only at a bracket ("研習" / "（講座/工作坊）") when the page is too narrow, and the
-free-text columns share what is left.
+three lines beside an almost empty hours column. Here every column starts at the width
+of its longest entry; when the page is too narrow the free-text columns wrap first (down
+to a floor), then the chosen values (a category, a mode, a term) give up the part after
+a bracket ("研習（講座/工作坊）"), the largest saving first; the free text takes what is
+left over. Widths are estimated from the characters (CJK 1 em, others about half).
 """
 
 from __future__ import annotations
@@ -53,16 +54,16 @@ def column_widths(
     broken = [max(text_width(p) for t in column for p in _pieces(t)) for column in cells]
     room = (TABLE_MM - NUMBER_COLUMN_MM) / EM_MM - len(headers) * CELL_MM / EM_MM
     widths = list(whole)
-    if sum(widths) > room:  # first break the chosen values at their brackets, widest first
+    if sum(widths) > room and any(free):  # first the free text wraps, down to its floor
+        fixed = sum(w for w, f in zip(widths, free, strict=True) if not f)
+        share = max((room - fixed) / sum(free), FREE_TEXT_FLOOR_EM)
+        widths = [min(w, share) if f else w for w, f in zip(widths, free, strict=True)]
+    if sum(widths) > room:  # then chosen values break at a bracket, the largest saving first
         for i in sorted(range(len(widths)), key=lambda i: broken[i] - whole[i]):
             if sum(widths) <= room:
                 break
             if not free[i]:
                 widths[i] = broken[i]
-    if sum(widths) > room and any(free):  # then the free text wraps, down to its floor
-        fixed = sum(w for w, f in zip(widths, free, strict=True) if not f)
-        share = max((room - fixed) / sum(free), FREE_TEXT_FLOOR_EM)
-        widths = [min(w, share) if f else w for w, f in zip(widths, free, strict=True)]
     spare = room - sum(widths)
     if spare > 0:  # what is left goes to the free text (else to every column alike)
         takers = [i for i, f in enumerate(free) if f] or list(range(len(widths)))

@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app import htmx, timeutil
@@ -225,15 +226,25 @@ def cycle_snapshot(cycle: Cycle, year: int) -> Any:
             )
             if result.already:
                 flash(
-                    _(
+                    ngettext(
                         "教師名單已於 %(when)s 擷取（%(count)s 人），未重複擷取。",
+                        "教師名單已於 %(when)s 擷取（%(count)s 人），未重複擷取。",
+                        result.taken,
                         when=timeutil.roc_datetime(cycle.snapshot_taken_at),
                         count=result.taken,
                     ),
                     "ok",
                 )
             else:
-                flash(_("已擷取教師名單：%(count)s 人。", count=result.taken), "ok")
+                flash(
+                    ngettext(
+                        "已擷取教師名單：%(count)s 人。",
+                        "已擷取教師名單：%(count)s 人。",
+                        result.taken,
+                        count=result.taken,
+                    ),
+                    "ok",
+                )
             return htmx.redirect_to(url_for("operator.cycle_snapshot", year=year))
     status = 422 if request.method == "POST" else 200
     return (
@@ -324,7 +335,14 @@ def cycle_questionnaire(cycle: Cycle, year: int, kind: str) -> Any:
             )
     except (CycleFileError, CycleImportError) as error:
         context["problems"] = error.messages
-        upload.file.errors = [_("問卷檔有 %(n)s 個問題，未套用任何變更。", n=len(error.messages))]
+        upload.file.errors = [
+            ngettext(
+                "問卷檔有 %(n)s 個問題，未套用任何變更。",
+                "問卷檔有 %(n)s 個問題，未套用任何變更。",
+                len(error.messages),
+                n=len(error.messages),
+            )
+        ]
         return render_template("operator/cycles/questionnaire.html", **context), 422
     if attaching:
         messages = {

@@ -119,6 +119,28 @@ def test_english_account_pages_show_english_account_types(reports, client, facto
     assert "總負責人" not in page
 
 
+def test_english_oversight_and_audit_pages(reports, client, factory, clock):
+    from app import audit
+
+    world = build_world(factory, clock)
+    audit.record("cycle.publish", "cycle", 113, actor="cli")
+    db.session.commit()
+    client.get("/lang/en")
+    login_account(client, world.accounts["county"])
+    schools = client.get("/oversight/dashboard/schools").get_data(as_text=True)
+    assert "Academic year 2024–2025 (ROC 113)" in schools
+    assert "2 schools" in schools
+    client.get("/logout")
+    client.get("/lang/en")
+    login_account(client, world.accounts["operator"])
+    trail = client.get("/operator/audit").get_data(as_text=True)
+    assert "Academic year published" in trail
+    assert "Operator command" in trail
+    assert re.search(r"\b1 entry\b|\b\d+ entries\b", trail)
+    for page in (schools, trail):
+        assert not LETTER_COLON.search(_text(page)), LETTER_COLON.search(_text(page))
+
+
 def test_audit_actions_are_translated(app) -> None:
     from app.audit_log.services import ACTION_LABELS, action_label
 

@@ -21,6 +21,11 @@ from markupsafe import Markup
 from app import config, timeutil
 
 
+def N_(message: str) -> str:
+    """Mark a text for `pybabel extract` where it is translated later (see translate)."""
+    return message
+
+
 def _catalog() -> Any:
     if not has_request_context():
         return get_translations()
@@ -83,7 +88,7 @@ def install(env: Any) -> None:
     env.newstyle_gettext = True
     env.globals["colon"] = colon
     # Web pages only: the PDFs format their dates in Python (zh-TW documents).
-    env.filters.update(roc_date=date_filter, roc_datetime=datetime_filter)
+    env.filters.update(roc_date=date_filter, roc_datetime=datetime_filter, actor=actor_filter)
 
 
 def english() -> bool:
@@ -94,6 +99,36 @@ def english() -> bool:
 def colon() -> str:
     """The colon after a label: full-width in Chinese, ": " in English."""
     return ": " if english() else "："
+
+
+def cycle_name(academic_year: int, stored: str) -> str:
+    """A cycle's name: as stored on Chinese pages, derived from the year on English ones."""
+    if not english():
+        return stored
+    start = academic_year + 1911  # 學年度 113 runs from August 2024 to July 2025
+    text = _catalog().ugettext(N_("%(start)s–%(end)s 學年度（民國 %(roc)s 學年度）"))
+    return str(text % {"start": start, "end": start + 1, "roc": academic_year})
+
+
+# Who changed something, as the plans store it (app/teacher and app/school routes) and
+# as the audit trail names its non-personal actors.
+TEACHER_ACTOR = "教師 %(name)s"
+_ACTOR_WORDS = {"cli": N_("系統管理指令"), "system": N_("系統")}
+
+
+def teacher_actor(name: str) -> str:
+    """A teacher as the plans' updated_by / submitted_by store it (zh-TW, as data)."""
+    return TEACHER_ACTOR % {"name": name}
+
+
+def actor_filter(value: str | None) -> str:
+    """A stored actor in the page's language: 「教師 王小明」 is "Teacher 王小明" in English."""
+    text = value or ""
+    prefix = TEACHER_ACTOR.split("%")[0]
+    if text.startswith(prefix) and len(text) > len(prefix):
+        return str(_catalog().ugettext(N_("教師 %(name)s")) % {"name": text[len(prefix) :]})
+    word = _ACTOR_WORDS.get(text)
+    return str(_catalog().ugettext(word)) if word else text
 
 
 def _gregorian(value: date | datetime, with_time: bool) -> str:
@@ -122,11 +157,6 @@ def datetime_filter(value: datetime | None) -> str:
 def questionnaire_lang() -> str:
     """The questionnaires' label language ("zh" or "en") for the current request."""
     return "en" if english() else "zh"
-
-
-def N_(message: str) -> str:
-    """Mark a text for `pybabel extract` where it is translated later (see translate)."""
-    return message
 
 
 def ungettext(singular: str, plural: str) -> tuple[str, str]:

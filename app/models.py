@@ -372,6 +372,14 @@ class Cycle(Base):
         back_populates="cycle", cascade="all, delete-orphan"
     )
 
+    @property
+    def label(self) -> str:
+        """The cycle's name in the request's language: the stored name (113學年度), or on
+        English pages one derived from the year, "Academic year 2024–2025 (ROC 113)"."""
+        from app.i18n import cycle_name  # app.i18n reads the request's locale
+
+        return cycle_name(self.academic_year, self.name)
+
 
 class Window(Base):
     """When a stage may fill one plan kind: [opens_at, closes_at)."""

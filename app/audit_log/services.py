@@ -12,51 +12,52 @@ from sqlalchemy import Select, select
 
 from app import policy, timeutil
 from app.extensions import db
+from app.i18n import N_
 from app.identity import mask_national_id
 from app.models import AuditEntry, BusinessAccount, School, Teacher
 from app.security import vault
 
 ACTOR_LABEL = re.compile(r"^(account|teacher):(\d+)$")
 
-# The audit actions of the account and course features, in words (others show as stored).
+# The audit actions in words, translated when shown (others show as stored).
 ACTION_LABELS = {
-    "account.applied": "申請業務帳號",
-    "account.activated": "啟用業務帳號",
-    "account.types": "變更帳號類別",
-    "account.disabled": "停用業務帳號",
-    "account.enabled": "重新啟用業務帳號",
-    "account.deleted": "刪除業務帳號",
-    "account.contact": "更新聯絡資料",
-    "chief.applied": "申請總負責人帳號",
-    "chief.activated": "啟用總負責人帳號",
-    "chief.types": "變更總負責人類別",
-    "chief.disabled": "停用總負責人帳號",
-    "chief.enabled": "重新啟用總負責人帳號",
-    "chief.deleted": "刪除總負責人帳號",
-    "course.register": "登錄研習課程",
-    "course.advance": "變更研習課程狀態",
+    "account.applied": N_("申請業務帳號"),
+    "account.activated": N_("啟用業務帳號"),
+    "account.types": N_("變更帳號類別"),
+    "account.disabled": N_("停用業務帳號"),
+    "account.enabled": N_("重新啟用業務帳號"),
+    "account.deleted": N_("刪除業務帳號"),
+    "account.contact": N_("更新聯絡資料"),
+    "chief.applied": N_("申請總負責人帳號"),
+    "chief.activated": N_("啟用總負責人帳號"),
+    "chief.types": N_("變更總負責人類別"),
+    "chief.disabled": N_("停用總負責人帳號"),
+    "chief.enabled": N_("重新啟用總負責人帳號"),
+    "chief.deleted": N_("刪除總負責人帳號"),
+    "course.register": N_("登錄研習課程"),
+    "course.advance": N_("變更研習課程狀態"),
     # 延長填寫 and 催填 (app/deadlines, app/reminders); prefill from last cycle (app/history)
-    "extension.grant": "核定延長填寫",
-    "extension.revoke": "撤銷延長填寫",
-    "extension_batch.grant": "整批核定延長填寫",
-    "extension_batch.revoke": "整批撤銷延長填寫",
-    "reminder.send": "寄送催填通知",
-    "plan.prefill": "帶入去年資料",
+    "extension.grant": N_("核定延長填寫"),
+    "extension.revoke": N_("撤銷延長填寫"),
+    "extension_batch.grant": N_("整批核定延長填寫"),
+    "extension_batch.revoke": N_("整批撤銷延長填寫"),
+    "reminder.send": N_("寄送催填通知"),
+    "plan.prefill": N_("帶入去年資料"),
     # single sign-on (app/sso)
-    "sso.link": "連結教育體系單一簽入",
-    "sso.unlink": "解除教育體系單一簽入連結",
-    "sso.sign_in": "以教育體系單一簽入登入",
+    "sso.link": N_("連結教育體系單一簽入"),
+    "sso.unlink": N_("解除教育體系單一簽入連結"),
+    "sso.sign_in": N_("以教育體系單一簽入登入"),
     # operator console
-    "cycle.import": "匯入學年度設定檔",
-    "cycle.create": "新增學年度",
-    "cycle.schedule": "變更名單基準日或填寫期間",
-    "cycle.publish": "公告學年度",
-    "cycle.close": "結束學年度",
-    "cycle.snapshot": "擷取教師名單",
-    "questionnaire.attach": "附加問卷",
-    "announcement.create": "新增最新消息",
-    "announcement.update": "修改最新消息",
-    "announcement.delete": "刪除最新消息",
+    "cycle.import": N_("匯入學年度設定檔"),
+    "cycle.create": N_("新增學年度"),
+    "cycle.schedule": N_("變更名單基準日或填寫期間"),
+    "cycle.publish": N_("公告學年度"),
+    "cycle.close": N_("結束學年度"),
+    "cycle.snapshot": N_("擷取教師名單"),
+    "questionnaire.attach": N_("附加問卷"),
+    "announcement.create": N_("新增最新消息"),
+    "announcement.update": N_("修改最新消息"),
+    "announcement.delete": N_("刪除最新消息"),
 }
 
 

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 
@@ -41,7 +42,11 @@ def _safe_next(default: str) -> str:
 
 
 def _tell_owner(notice: FailureNotice) -> None:
-    text = _("自您上次登入後，有 %(num)d 次登入失敗", num=notice.failures)
+    text = ngettext(
+        "自您上次登入後，有 %(num)d 次登入失敗",
+        "自您上次登入後，有 %(num)d 次登入失敗",
+        notice.failures,
+    )
     if notice.locks:
         text += _("，其中 %(locks)d 次造成連線來源暫時鎖定", locks=notice.locks)
     text += _("。若不是您本人，請更改密碼並通知學校總負責人。")

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -296,8 +297,10 @@ def bulk() -> BaseResponse:
             status = 422
         else:
             flash(
-                _(
+                ngettext(
                     "已為%(county)s%(stage)s共 %(count)d 所學校延長%(kind)s至 %(until)s。",
+                    "已為%(county)s%(stage)s共 %(count)d 所學校延長%(kind)s至 %(until)s。",
+                    batch.school_count,
                     county=batch.county.name,
                     stage=STAGE_LABELS[batch.stage],
                     count=batch.school_count,
@@ -355,7 +358,15 @@ def revoke_batch(scoped: ScopedBatch, batch_id: int) -> BaseResponse:
         refusal = _("此批次延長已經撤銷。")
     elif request.method == "POST" and form.validate_on_submit():
         count = services.revoke_batch(signed_in_account(), batch)
-        flash(_("已撤銷此批次的 %(count)d 筆延長。", count=count), "ok")
+        flash(
+            ngettext(
+                "已撤銷此批次的 %(count)d 筆延長。",
+                "已撤銷此批次的 %(count)d 筆延長。",
+                count,
+                count=count,
+            ),
+            "ok",
+        )
         return redirect(url_for("deadlines.index"), 303)
     page = render_template(
         "deadlines/confirm.html",

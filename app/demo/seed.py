@@ -12,6 +12,7 @@ from app import timeutil
 from app.auth.services import find_teacher
 from app.config import ROOT
 from app.extensions import db
+from app.i18n import teacher_actor
 from app.identity import make_national_id
 from app.models import (
     AccountGrant,
@@ -457,7 +458,7 @@ def seed_plan_history(report: SeedReport, teacher_id: int | None) -> None:
     where = {"teacher_id": teacher.id}
     forms = _teacher_versions()
     if _history_plan(
-        TeacherPlan, cycle, where, forms, times, f"教師 {teacher.name}", school_id=school.id
+        TeacherPlan, cycle, where, forms, times, teacher_actor(teacher.name), school_id=school.id
     ):
         report.count("plans of earlier cycles")
     db.session.flush()

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import lifecycle, timeutil
@@ -220,8 +221,10 @@ def _prefill(ctx: PlanContext, actor_name: str, edit_endpoint: str) -> BaseRespo
         flash(refused.message, "error")
         return redirect(url_for(edit_endpoint), 303)
     flash(
-        _(
+        ngettext(
             "已帶入 %(year)s 學年度的 %(count)d 題答案，並儲存為草稿；請檢查後再送出。",
+            "已帶入 %(year)s 學年度的 %(count)d 題答案，並儲存為草稿；請檢查後再送出。",
+            len(details["carried"]),
             year=details["prefill_from"],
             count=len(details["carried"]),
         ),

@@ -347,7 +347,7 @@ def prefill_panel(ctx: PlanContext) -> PrefillPanel | None:
         return None
     carry: Carry = carry_over(source.definition, source.answers, ctx.definition)
     _answers, filled = fill_empty(ctx.answers, carry)
-    panel = PrefillPanel(source.cycle.academic_year, source.cycle.name, offer=bool(filled))
+    panel = PrefillPanel(source.cycle.academic_year, source.cycle.label, offer=bool(filled))
     _fill(
         panel,
         ctx,

@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app import htmx, timeutil
@@ -97,7 +98,7 @@ def cycle_new() -> Any:
             for name, message in refusal.problems.items():
                 form[name].errors = [*form[name].errors, message]
         else:
-            flash(_("已建立 %(name)s（草稿）。", name=cycle.name), "ok")
+            flash(_("已建立 %(name)s（草稿）。", name=cycle.label), "ok")
             return htmx.redirect_to(url_for("operator.cycle", year=cycle.academic_year))
     status = 422 if request.method == "POST" else 200
     return render_template("operator/cycles/new.html", form=form), status
@@ -155,7 +156,7 @@ def cycle(cycle: Cycle, year: int) -> Any:
         ]
         return _cycle_page(cycle, form, 422, confirming=True)
     if changed:
-        flash(_("已儲存 %(name)s 的填寫期間。", name=cycle.name), "ok")
+        flash(_("已儲存 %(name)s 的填寫期間。", name=cycle.label), "ok")
     else:
         flash(_("填寫期間沒有變更。"), "ok")
     return htmx.redirect_to(url_for("operator.cycle", year=year))
@@ -171,7 +172,7 @@ def cycle_publish(cycle: Cycle, year: int) -> Any:
         services.publish(cycle, actor=signed_in_account())
     except CycleRefused as refusal:
         return _cycle_page(cycle, form, 422, publish_error=refusal.problems["publish"])
-    flash(_("已公告 %(name)s。", name=cycle.name), "ok")
+    flash(_("已公告 %(name)s。", name=cycle.label), "ok")
     return htmx.redirect_to(url_for("operator.cycle", year=year))
 
 
@@ -186,7 +187,7 @@ def cycle_close(cycle: Cycle, year: int) -> Any:
         except CycleRefused as refusal:
             problem = refusal.problems["close"]
         else:
-            flash(_("已結束 %(name)s。", name=cycle.name), "ok")
+            flash(_("已結束 %(name)s。", name=cycle.label), "ok")
             return htmx.redirect_to(url_for("operator.cycle", year=year))
     status = 422 if request.method == "POST" else 200
     return (
@@ -225,15 +226,25 @@ def cycle_snapshot(cycle: Cycle, year: int) -> Any:
             )
             if result.already:
                 flash(
-                    _(
+                    ngettext(
                         "教師名單已於 %(when)s 擷取（%(count)s 人），未重複擷取。",
+                        "教師名單已於 %(when)s 擷取（%(count)s 人），未重複擷取。",
+                        result.taken,
                         when=timeutil.roc_datetime(cycle.snapshot_taken_at),
                         count=result.taken,
                     ),
                     "ok",
                 )
             else:
-                flash(_("已擷取教師名單：%(count)s 人。", count=result.taken), "ok")
+                flash(
+                    ngettext(
+                        "已擷取教師名單：%(count)s 人。",
+                        "已擷取教師名單：%(count)s 人。",
+                        result.taken,
+                        count=result.taken,
+                    ),
+                    "ok",
+                )
             return htmx.redirect_to(url_for("operator.cycle_snapshot", year=year))
     status = 422 if request.method == "POST" else 200
     return (
@@ -324,7 +335,14 @@ def cycle_questionnaire(cycle: Cycle, year: int, kind: str) -> Any:
             )
     except (CycleFileError, CycleImportError) as error:
         context["problems"] = error.messages
-        upload.file.errors = [_("問卷檔有 %(n)s 個問題，未套用任何變更。", n=len(error.messages))]
+        upload.file.errors = [
+            ngettext(
+                "問卷檔有 %(n)s 個問題，未套用任何變更。",
+                "問卷檔有 %(n)s 個問題，未套用任何變更。",
+                len(error.messages),
+                n=len(error.messages),
+            )
+        ]
         return render_template("operator/cycles/questionnaire.html", **context), 422
     if attaching:
         messages = {

@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from rq import Queue
@@ -216,9 +216,12 @@ def plan_reminder(
         if not recipients:
             raise ReminderRefused(
                 {
-                    "target": _(
+                    "target": ngettext(
                         "尚未送出的 %(count)d 所學校都沒有啟用中的總負責人或進修規劃帳號，"
                         "沒有收件人。",
+                        "尚未送出的 %(count)d 所學校都沒有啟用中的總負責人或進修規劃帳號，"
+                        "沒有收件人。",
+                        len(due),
                         count=len(due),
                     )
                 }

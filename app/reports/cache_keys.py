@@ -46,6 +46,7 @@ from app.stats import Scope, in_scope
 _REVISION_SOURCES = (
     "app/reports/documents.py",
     "app/reports/versions.py",  # plan history: a submitted version's PDF
+    "app/reports/layout.py",  # the answer tables' column widths
     "app/reports/manuals.py",
     "static/screenshots/manifest.json",  # the manuals' screenshots (each PNG's sha256)
     "app/reports/charts.py",

@@ -32,7 +32,7 @@ from app.models import (
 )
 from app.plans.receipts import Receipt, latest_receipt
 from app.questionnaires import engine
-from app.reports import cache_keys, versions
+from app.reports import cache_keys, layout, versions
 from app.reports.cache_keys import Document, TeacherPlanFacts, revision
 from app.reports.charts import bar_chart
 from app.reports.manuals import AUDIENCES, contact_of, manual_document, schedule_of
@@ -130,7 +130,7 @@ def _teacher_plan_document(facts: TeacherPlanFacts) -> Document:
             "draft": draft,
             "status_line": _status_line(plan, receipt),
             "receipt": receipt.printed() if receipt else None,
-            "sections": engine.summarise(definition, plan.answers, facts=answer_facts),
+            "sections": layout.answer_sections(definition, plan.answers, answer_facts),
         }
 
     return Document(
@@ -327,7 +327,7 @@ def school_plan_document(plan: SchoolPlan) -> Document:
             "status_line": _status_line(plan, receipt),
             "receipt": receipt.printed() if receipt else None,
             "school": {"name": school.name, "code": school.code, "stage": school.stage.label},
-            "sections": engine.summarise(plan.questionnaire.definition, plan.answers, facts=facts),
+            "sections": layout.answer_sections(plan.questionnaire.definition, plan.answers, facts),
             "completion": _completion(stats.completion(cycle, scope)),
             "roster": [
                 {"name": r.name, "title": r.title, "status_label": STATUS_LABELS[r.state]}

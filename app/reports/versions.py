@@ -12,8 +12,7 @@ from app import timeutil
 from app.extensions import db
 from app.models import PlanKind, PlanVersion, SchoolPlan, TeacherPlan
 from app.plans.receipts import receipt_of
-from app.questionnaires import engine
-from app.reports import cache_keys
+from app.reports import cache_keys, layout
 from app.reports.cache_keys import Document, iso, revision
 
 TITLES = {PlanKind.SCHOOL: "學校本位進修規劃", PlanKind.TEACHER: "教師自我專業進修規劃"}
@@ -77,7 +76,7 @@ def version_document(version: PlanVersion) -> Document | None:
                 f"由 {kept.submitted_by} 送出"
             ),
             "receipt": receipt.printed(),
-            "sections": engine.summarise(definition, kept.answers, facts=facts),
+            "sections": layout.answer_sections(definition, kept.answers, facts),
         }
 
     who = school.code if teacher is None else ""

@@ -250,7 +250,7 @@ def exports_page(school: School) -> BaseResponse:
         "reports/exports.html",
         "reports/_export_jobs.html",
         form=form,
-        cycle_name=cycle.name,
+        cycle_name=cycle.label,
         school_name=school.name,
         jobs=rows,
         polling=any(row["active"] for row in rows),

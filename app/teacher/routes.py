@@ -10,7 +10,7 @@ from flask import Response, abort, make_response, render_template, request, url_
 from app import events
 from app.cycles.windows import current_cycle
 from app.history import services as history
-from app.i18n import questionnaire_lang
+from app.i18n import questionnaire_lang, teacher_actor
 from app.lifecycle import handles, signed_in_teacher
 from app.models import Teacher
 from app.params import query_int
@@ -35,7 +35,7 @@ PAGE = "teacher/plan.html"
 
 
 def _actor(teacher: Teacher) -> str:
-    return f"教師 {teacher.name}"
+    return teacher_actor(teacher.name)
 
 
 # ---- loaders: the teacher's own plan context, or an explanation --------------------------

@@ -114,7 +114,7 @@ def _teacher_plan_document(facts: TeacherPlanFacts) -> Document:
             "stage_name": Stage(facts.stage).label,
             "county_name": school.county.name if school.county else "",
         }
-        definition = plan.questionnaire.definition
+        definition = engine.for_stage(plan.questionnaire.definition, school.stage)
         return {
             "doc_header": f"{facts.cycle_name}｜{facts.school_name}",
             "doc_header_right": title + ("（草稿）" if draft else ""),
@@ -316,7 +316,11 @@ def school_plan_document(plan: SchoolPlan) -> Document:
             "draft": draft,
             "status_line": _status_line(plan),
             "school": {"name": school.name, "code": school.code, "stage": school.stage.label},
-            "sections": engine.summarise(plan.questionnaire.definition, plan.answers, facts=facts),
+            "sections": engine.summarise(
+                engine.for_stage(plan.questionnaire.definition, school.stage),
+                plan.answers,
+                facts=facts,
+            ),
             "completion": _completion(stats.completion(cycle, scope)),
             "roster": [
                 {"name": r.name, "title": r.title, "status_label": STATUS_LABELS[r.state]}

@@ -63,7 +63,7 @@ def version_document(version: PlanVersion) -> Document | None:
         }
         if teacher is not None:
             facts["teacher_name"] = teacher.name
-        definition = owner.questionnaire.definition
+        definition = engine.for_stage(owner.questionnaire.definition, school.stage)
         return {
             "doc_header": f"{cycle.name}｜{school.name}",
             "doc_header_right": f"{TITLES[kind]}（第 {number} 版）",

@@ -274,7 +274,7 @@ def test_an_option_not_offered_is_kept_by_a_draft_and_refused_on_submit(teacher_
 # --- plan pages, submit and PDF ------------------------------------------------------------------
 
 
-def _cycle_with_kindergartens():
+def cycle_with_kindergartens():
     """The 113 cycle with kindergarten teachers taking part and every teacher window open
     over the whole teacher period."""
     path = ROOT / "data" / "cycles" / "113.yaml"
@@ -290,7 +290,7 @@ def _cycle_with_kindergartens():
 
 @pytest.fixture
 def stage_world(factory, clock):
-    cycle = _cycle_with_kindergartens()
+    cycle = cycle_with_kindergartens()
     teachers = {}
     for stage in (Stage.KINDERGARTEN, Stage.ELEMENTARY, Stage.SENIOR):
         teachers[stage] = factory.teacher(factory.school(stage), name=f"{stage.label}老師")

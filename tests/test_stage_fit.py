@@ -25,6 +25,7 @@ from app.questionnaires.cyclefile import (
 )
 from app.timeutil import taipei
 from tests.conftest import login_account, login_teacher
+from tests.pdf_checks import assert_no_embedded_files
 from tests.plan_helpers import teacher_form
 from tests.test_cyclefile import refusal, text, valid_cycle
 from tests.test_reports_support import (  # noqa: F401 - fixtures
@@ -350,3 +351,4 @@ def test_a_kindergarten_plan_pdf_names_its_areas(reports, client, stage_world) -
     flat = squash(pdf_text(data))
     assert "身體動作與健康（幼兒園）、美感（幼兒園）" in flat
     assert "全民國防" not in flat
+    assert_no_embedded_files(data)

@@ -80,7 +80,7 @@ def test_answered_questionnaire_needs_a_new_version(app, factory, tmp_path):
     assert refused.exit_code == 1
     assert "已有填答" in refused.output
     data = yaml.safe_load(school_file.read_text(encoding="utf-8"))
-    data["version"] = 2
+    data["version"] += 1
     school_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     accepted = _invoke(app, "cycle", "import", str(target))
     assert accepted.exit_code == 0, accepted.output
@@ -89,7 +89,7 @@ def test_answered_questionnaire_needs_a_new_version(app, factory, tmp_path):
         .where(Questionnaire.plan_kind == "school")
         .order_by(Questionnaire.version)
     ).all()
-    assert versions == [1, 2]
+    assert versions == [data["version"] - 1, data["version"]]
 
 
 def test_snapshot_waits_for_the_cutoff_and_is_idempotent(app, factory, clock):

@@ -97,7 +97,7 @@ def test_113_stages_take_part_as_configured(cycle_113) -> None:
 
 def test_113_school_questionnaire(cycle_113) -> None:
     definition = cycle_113.plans["school"].questionnaire
-    assert definition["version"] == 1
+    assert definition["version"] == 2  # 2: the areas named their stages
     assert [s["code"] for s in definition["sections"]] == [
         "contact",
         "priorities",

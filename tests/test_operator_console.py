@@ -298,7 +298,7 @@ def test_upload_previews_then_attaches_a_questionnaire(client, draft_114):
     answer = _upload(client, text, "school-114.yaml")
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200
-    assert "預覽：school-114.yaml 第 1 版" in html
+    assert "預覽：school-114.yaml 第 2 版" in html
     assert "學校名稱" in html  # a question as respondents will see it
     assert _count(Questionnaire) == 0  # a preview attaches nothing
     answer = client.post(
@@ -308,7 +308,7 @@ def test_upload_previews_then_attaches_a_questionnaire(client, draft_114):
     assert answer.status_code == 303
     [questionnaire] = db.session.scalars(select(Questionnaire)).all()
     assert questionnaire.plan_kind == PlanKind.SCHOOL
-    assert questionnaire.version == 1
+    assert questionnaire.version == 2
     assert _audit("questionnaire.attach")[0].after["outcome"] == "created"
 
 
@@ -396,13 +396,13 @@ def test_an_answered_questionnaire_is_frozen(client, factory, operator):
     assert answer.status_code == 422
     assert "不可直接修改" in answer.get_data(as_text=True)
     assert _count(Questionnaire) == 2  # school and teacher, unchanged
-    bumped = changed.replace("version: 1", "version: 2", 1)
+    bumped = changed.replace("version: 2", "version: 3", 1)
     answer = client.post(
         "/operator/cycles/113/questionnaires/school",
         data={"step": "attach", "source_text": bumped, "file_name": "school-113.yaml"},
     )
     assert answer.status_code == 303
-    assert services.latest_questionnaire(world["cycle"], PlanKind.SCHOOL).version == 2
+    assert services.latest_questionnaire(world["cycle"], PlanKind.SCHOOL).version == 3
 
 
 # ---- publish, close, snapshot --------------------------------------------------------------

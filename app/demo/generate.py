@@ -119,7 +119,7 @@ STAGE_SIZE = {
     Stage.SPECIAL: 1.2,
     Stage.KINDERGARTEN: 0.25,
 }
-ANSWER_POOL = 400  # distinct composed answer sets per plan kind and state
+ANSWER_POOL = 400  # distinct composed answer sets per plan kind, stage and state
 COURSES_PER_SCHOOL = 3  # at most
 
 # Words the composed answers draw from (the option codes come from the questionnaire).
@@ -692,8 +692,16 @@ def _plans(
     teacher_q = latest_questionnaire(cycle, PlanKind.TEACHER)
     if school_q is None or teacher_q is None:
         raise RuntimeError(f"cycle {cycle.academic_year} lacks a questionnaire")
-    school_done, school_drafts = answer_pool(rng, school_q.definition, PlanKind.SCHOOL)
-    teacher_done, teacher_drafts = answer_pool(rng, teacher_q.definition, PlanKind.TEACHER)
+    # One pool per stage: each stage answers the questionnaire as it is offered to it.
+    school_pools = {
+        stage: answer_pool(rng, engine.for_stage(school_q.definition, stage), PlanKind.SCHOOL)
+        for stage in Stage
+        if stage != Stage.KINDERGARTEN
+    }
+    teacher_pools = {
+        stage: answer_pool(rng, engine.for_stage(teacher_q.definition, stage), PlanKind.TEACHER)
+        for stage in Stage
+    }
     school_states = _window_states(cycle, PlanKind.SCHOOL, moment)
     teacher_states = _window_states(cycle, PlanKind.TEACHER, moment)
 
@@ -713,6 +721,7 @@ def _plans(
             report.school_logins.append((f"plan{school.code}", school.id))
         if status is None:
             continue
+        school_done, school_drafts = school_pools[school.stage]
         answers = rng.choice(school_done if status == PlanStatus.SUBMITTED else school_drafts)
         rows.append(
             _plan_row(
@@ -752,6 +761,7 @@ def _plans(
         if teacher_status is None:
             continue
         done = teacher_status == PlanStatus.SUBMITTED
+        teacher_done, teacher_drafts = teacher_pools[school.stage]
         row = _plan_row(
             rng,
             cycle,

@@ -56,7 +56,8 @@ class CyclePlan:
     def definition(self) -> dict[str, Any]:
         assert self.plan is not None
         questionnaire = self.plan.questionnaire
-        return definition_of(questionnaire.id, questionnaire.fingerprint)
+        definition = definition_of(questionnaire.id, questionnaire.fingerprint)
+        return engine.for_stage(definition, self.plan.school.stage)
 
     @property
     def facts(self) -> dict[str, Any]:

@@ -110,8 +110,9 @@ class PlanContext:
 
     @property
     def definition(self) -> dict[str, Any]:
+        """The questionnaire as this school's stage sees it (engine.for_stage)."""
         assert self.questionnaire is not None
-        return self.questionnaire.definition
+        return engine.for_stage(self.questionnaire.definition, self.school.stage)
 
     @property
     def facts(self) -> dict[str, Any]:

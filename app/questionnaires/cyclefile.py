@@ -42,6 +42,8 @@ STAGES: dict[str, dict[str, str]] = {
     "K": {"zh": "幼兒園", "en": "Kindergarten"},
 }
 PLAN_KINDS = ("school", "teacher")
+# The stages a plan kind can ever include: kindergartens never fill the school plan.
+PLAN_STAGES = {"school": ("E", "J", "S", "V", "X"), "teacher": tuple(STAGES)}
 PLAN_NAMES = {"school": "學校本位進修規劃", "teacher": "教師自我專業進修規劃"}
 STATUSES = ("draft", "published", "closed")
 # The registered types, in registry order; each type's class owns its own YAML keys.
@@ -66,7 +68,7 @@ _ABSOLUTE = re.compile(
 _RELATIVE = re.compile(r"today(?:([+-])([0-9]{1,4})d)?\s+([0-9]{1,2}):([0-9]{2})")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
-_COMMON_KEYS = {"code", "type", "label", "help", "required", "show_if"}
+_COMMON_KEYS = {"code", "type", "label", "help", "required", "show_if", "stages"}
 
 
 class CycleFileError(ValueError):
@@ -313,6 +315,26 @@ class _Reader:
             return None
         return value
 
+    def stages(self, value: Any, path: str) -> list[str] | None:
+        """A `stages:` list: known stage codes, no repeats; returned in STAGES order."""
+        if not isinstance(value, list) or not value:
+            self.error(path, f"須為至少一個教育階段代碼的清單（可用：{', '.join(STAGES)}）")
+            return None
+        seen: list[str] = []
+        ok = True
+        for i, code in enumerate(value):
+            if not isinstance(code, str) or code not in STAGES:
+                self.error(
+                    _join(path, i), f"不明的教育階段代碼「{code}」（可用：{', '.join(STAGES)}）"
+                )
+                ok = False
+            elif code in seen:
+                self.error(_join(path, i), f"教育階段代碼重複「{code}」")
+                ok = False
+            else:
+                seen.append(code)
+        return [code for code in STAGES if code in seen] if ok else None
+
     def text_pair(self, value: Any, path: str) -> dict | None:
         data = self.mapping(value, path, required={"zh", "en"})
         if data is None:
@@ -375,7 +397,7 @@ def _option_list(reader: _Reader, value: Any, path: str) -> list[dict] | None:
     options, codes, ok = [], set(), True
     for i, raw in enumerate(value):
         item_path = _join(path, i)
-        data = reader.mapping(raw, item_path, required={"code", "label"})
+        data = reader.mapping(raw, item_path, required={"code", "label"}, optional={"stages"})
         if data is None or not {"code", "label"} <= set(data):
             ok = False
             continue
@@ -393,7 +415,12 @@ def _option_list(reader: _Reader, value: Any, path: str) -> list[dict] | None:
             codes.add(code)
         label = reader.text_pair(data["label"], _join(item_path, "label"))
         ok = ok and label is not None
-        options.append({"code": code, "label": label})
+        option: dict[str, Any] = {"code": code, "label": label}
+        if "stages" in data:
+            stages = reader.stages(data["stages"], _join(item_path, "stages"))
+            ok = ok and stages is not None
+            option["stages"] = stages
+        options.append(option)
     return options if ok else None
 
 
@@ -419,6 +446,10 @@ class _QuestionnaireBuilder:
     earlier: dict[str, dict] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
     paths: dict[str, str] = field(default_factory=dict)
+    # Every question with options: (question, its path, options written inline, the
+    # top-level question it belongs to), for the stage checks once all is read.
+    choices: list[tuple[dict, str, bool, dict]] = field(default_factory=list)
+    top: dict | None = None
 
     def build(
         self,
@@ -426,9 +457,13 @@ class _QuestionnaireBuilder:
         path: str,
         shared_lists: Mapping[str, list[dict] | None],
         plan_kind: str | None = None,
+        stages: tuple[str, ...] | None = None,
     ) -> dict | None:
         """Check and normalise a questionnaire; with plan_kind, also the questions that
-        other features declared they read (app.questionnaires.requirements)."""
+        other features declared they read (app.questionnaires.requirements).
+
+        ``stages``: the stages taking part in the plan of a cycle; without them the
+        stage checks cover every stage the plan kind can include (PLAN_STAGES)."""
         reader = self.reader
         before = len(reader.errors)
         data = reader.mapping(
@@ -450,6 +485,8 @@ class _QuestionnaireBuilder:
                     reader.error(_join(_join(path, "option_lists"), name), "與週期檔的選項清單同名")
             self.lists.update(own)
         sections = self.sections(data.get("sections"), _join(path, "sections"))
+        if len(reader.errors) == before:
+            self.check_stages(plan_kind, stages)
         if len(reader.errors) > before or version is None:
             return None
         definition: dict[str, Any] = {"version": version, "title": title, "sections": sections}
@@ -523,7 +560,7 @@ class _QuestionnaireBuilder:
         extra_required = set(question_type.required_keys)
         optional = (_COMMON_KEYS - {"code", "type", "label"}) | question_type.optional_keys
         if in_rows:
-            optional -= {"show_if"}
+            optional -= {"show_if", "stages"}
         if not question_type.has_required:
             optional -= {"required"}
         data = reader.mapping(
@@ -550,6 +587,10 @@ class _QuestionnaireBuilder:
             if "show_if" in optional and "show_if" in data
             else None,
         }
+        if "stages" in optional and "stages" in data:
+            question["stages"] = reader.stages(data["stages"], _join(path, "stages"))
+        if not in_rows:
+            self.top = question
         question_type.build(self, question, data, path)
         if code and not in_rows:
             self.earlier[code] = question
@@ -571,7 +612,60 @@ class _QuestionnaireBuilder:
         else:
             options = _option_list(self.reader, value, options_path) or []
         question["options"] = options
+        self.choices.append((question, path, question["option_list"] is None, self.top or question))
         return options
+
+    def check_stages(self, plan_kind: str | None, taking_part: tuple[str, ...] | None) -> None:
+        """Refuse what `stages:` lists make impossible for the plan (see docs/cycle-file.md).
+
+        A question (or an option written under it) must be shown to some stage the plan
+        includes; a stage that sees a choice question must be offered at least one of its
+        options, and at least its minimum number. Entries of an option list may name any
+        stage: a list serves both plan kinds and years with and without kindergartens.
+        """
+        possible = PLAN_STAGES.get(plan_kind or "", tuple(STAGES))
+        scope = possible if taking_part is None else tuple(s for s in possible if s in taking_part)
+        where = f"本週期的{PLAN_NAMES[plan_kind]}" if plan_kind else "此問卷"
+        outside_msg = f"{PLAN_NAMES[plan_kind]}不含" if plan_kind else "不可用"
+
+        def limit_problem(stages: list[str], shown: tuple[str, ...], what: str) -> str | None:
+            outside = [s for s in stages if s not in possible]
+            if outside:
+                return f"{outside_msg}{_stage_names(outside)}"
+            if not set(stages) & set(shown):
+                return f"{what}只給{_stage_names(stages)}，但{where}沒有這些教育階段看得到此題"
+            return None
+
+        for code, path in self.paths.items():
+            question = self.earlier[code]
+            if question.get("stages"):
+                problem = limit_problem(question["stages"], scope, "此題")
+                if problem:
+                    self.reader.error(_join(path, "stages"), problem)
+        for question, path, inline, top in self.choices:
+            shown = tuple(s for s in scope if s in (top.get("stages") or scope))
+            options = question.get("options") or []
+            if inline:
+                for i, option in enumerate(options):
+                    if option.get("stages"):
+                        problem = limit_problem(option["stages"], shown, "此選項")
+                        if problem:
+                            self.reader.error(f"{path}.options[{i}].stages", problem)
+            if not options:
+                continue  # a missing or broken option list is reported already
+            for stage in shown:
+                offered = [o for o in options if stage in (o.get("stages") or (stage,))]
+                low = int(question.get("min") or 0)
+                if not offered:
+                    self.reader.error(
+                        _join(path, "options"),
+                        f"{_stage_names([stage])}看得到此題，但沒有任何選項提供給此階段",
+                    )
+                elif low > len(offered):
+                    self.reader.error(
+                        _join(path, "min"),
+                        f"{_stage_names([stage])}只有 {len(offered)} 個選項，少於最少選擇數 {low}",
+                    )
 
     def condition(self, value: Any, path: str) -> dict | None:
         reader = self.reader
@@ -605,12 +699,17 @@ class _QuestionnaireBuilder:
         return {"question": target_code, "values": list(values)} if ok else None
 
 
+def _stage_names(stages: list[str]) -> str:
+    return "、".join(f"{code}（{STAGES[code]['zh']}）" for code in stages)
+
+
 def _questionnaire_from_file(
     reader: _Reader,
     value: Any,
     path: str,
     shared_lists: Mapping[str, list[dict] | None],
     plan_kind: str,
+    stages: tuple[str, ...] | None,
 ) -> tuple[dict | None, str]:
     relative = reader.string(value, path)
     if relative is None:
@@ -626,7 +725,7 @@ def _questionnaire_from_file(
         return None, relative
     sub_reader = _Reader(target.name, reader.errors, reader.today, target.parent)
     builder = _QuestionnaireBuilder(sub_reader, {})
-    return builder.build(raw, "", shared_lists, plan_kind=plan_kind), relative
+    return builder.build(raw, "", shared_lists, plan_kind=plan_kind, stages=stages), relative
 
 
 # --- cycles -------------------------------------------------------------------------------
@@ -679,12 +778,21 @@ def _plan(
     elif "questionnaire" in data:
         builder = _QuestionnaireBuilder(reader, {})
         questionnaire = builder.build(
-            data["questionnaire"], _join(path, "questionnaire"), lists, plan_kind=kind
+            data["questionnaire"],
+            _join(path, "questionnaire"),
+            lists,
+            plan_kind=kind,
+            stages=tuple(windows) or None,
         )
         source = reader.file
     else:
         questionnaire, source = _questionnaire_from_file(
-            reader, data["questionnaire_file"], _join(path, "questionnaire_file"), lists, kind
+            reader,
+            data["questionnaire_file"],
+            _join(path, "questionnaire_file"),
+            lists,
+            kind,
+            tuple(windows) or None,
         )
     if overall is None or questionnaire is None:
         return None

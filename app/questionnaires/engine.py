@@ -59,6 +59,7 @@ __all__ = [
     "apply_row_action",
     "clean",
     "display_value",
+    "for_stage",
     "iter_questions",
     "iter_rows",
     "message",
@@ -95,6 +96,67 @@ def iter_questions(definition: Mapping) -> Iterator[dict]:
 def question_map(definition: Mapping) -> dict[str, dict]:
     """Return the top-level questions keyed by code."""
     return {q["code"]: q for q in iter_questions(definition)}
+
+
+# --- stages -----------------------------------------------------------------------
+
+# Trimmed definitions by (fingerprint, version, stage): a definition is the same JSON for
+# every request of a questionnaire version, so each stage is trimmed once per process.
+_TRIMMED: dict[tuple[str, Any, str], dict] = {}
+_TRIMMED_MAX = 512
+
+
+def offered_to(item: Mapping, stage: str) -> bool:
+    """Whether a question or option is offered to a stage (no `stages` list: to all)."""
+    stages = item.get("stages")
+    return not stages or stage in stages
+
+
+def for_stage(definition: Mapping, stage: str | None) -> dict:
+    """The definition as a stage sees it: questions and options limited to other stages
+    are left out (cached per questionnaire version and stage).
+
+    A choice question keeps the options it does not offer under ``withheld``, so that
+    an answer naming one is still shown with its label, kept by a draft and refused on
+    submit with a message beside the field (``types.withheld_codes``).
+    """
+    if not stage:
+        return dict(definition)
+    stage = str(stage)
+    fingerprint, version = definition.get("fingerprint"), definition.get("version")
+    key = (fingerprint, version, stage) if isinstance(fingerprint, str) else None
+    found = _TRIMMED.get(key) if key else None
+    if found is None:
+        found = _trim(definition, stage)
+        if key:
+            if len(_TRIMMED) >= _TRIMMED_MAX:
+                _TRIMMED.clear()
+            _TRIMMED[key] = found
+    return found
+
+
+def _trim(definition: Mapping, stage: str) -> dict:
+    sections = []
+    for section in definition.get("sections", ()):
+        questions = [
+            _trim_question(question, stage)
+            for question in section.get("questions", ())
+            if offered_to(question, stage)
+        ]
+        if questions:
+            sections.append({**section, "questions": questions})
+    return {**definition, "sections": sections}
+
+
+def _trim_question(question: Mapping, stage: str) -> dict:
+    trimmed = dict(question)
+    if "fields" in question:
+        trimmed["fields"] = [_trim_question(sub, stage) for sub in question["fields"]]
+    options = question.get("options")
+    if options and any(option.get("stages") for option in options):
+        trimmed["options"] = [o for o in options if offered_to(o, stage)]
+        trimmed["withheld"] = [o for o in options if not offered_to(o, stage)]
+    return trimmed
 
 
 # --- visibility -----------------------------------------------------------------

@@ -98,6 +98,7 @@ MESSAGES: dict[str, str] = {
     "rank_gap": N_("請依序填寫，第 %(rank)s 順位不可空白"),
     "rank_min": N_("請至少排序 %(count)s 項"),
     "option_removed": N_("已移除不在清單中的選項"),
+    "not_offered": N_("「%(label)s」不提供給貴校的教育階段，請改選其他選項"),
     "cut": N_("內容過長，只保留前 %(limit)s 字"),
     "plan_cut": N_("整份規劃的文字超過 %(limit)s 字，超過的部分未保留"),
 }
@@ -131,8 +132,8 @@ def text_in(pair: Mapping | None, lang: str = "zh") -> str:
 
 
 def option_label(question: Mapping, code: Any, lang: str = "zh") -> str:
-    """Return the label of an option code, or the code itself when unknown."""
-    for option in question.get("options", ()):
+    """Return the label of an option code (offered or withheld), or the code itself."""
+    for option in (*question.get("options", ()), *question.get("withheld", ())):
         if option["code"] == code:
             return text_in(option["label"], lang)
     return "" if code is None else str(code)
@@ -154,6 +155,19 @@ def row_is_empty(question: Mapping, row: Any) -> bool:
 
 def codes_of(question: Mapping) -> set[str]:
     return {option["code"] for option in question.get("options", ())}
+
+
+def withheld_codes(question: Mapping) -> set[str]:
+    """The option codes a definition trimmed to a stage does not offer (engine.for_stage).
+
+    A draft keeps them as typed; a check reports them ("not_offered") beside the field.
+    """
+    return {option["code"] for option in question.get("withheld", ())}
+
+
+def not_offered(question: Mapping, codes: Iterable[str], lang: str) -> str:
+    labels = translate(lang, _LIST_SEPARATOR).join(option_label(question, c, lang) for c in codes)
+    return message("not_offered", lang, label=labels)
 
 
 def format_number(value: float | int | None) -> str:
@@ -519,7 +533,7 @@ class Single(_Choice):
 
     def parse(self, question: Mapping, name: str, state: ParseState) -> Any:
         code = state.code(state.first(name))
-        if code and code not in codes_of(question):
+        if code and code not in codes_of(question) | withheld_codes(question):
             state.problems[name] = message("option_removed", state.lang)
             return ""
         return code
@@ -527,7 +541,9 @@ class Single(_Choice):
     def check_value(
         self, question: Mapping, value: Any, name: str, *, final: bool, lang: str, errors: dict
     ) -> None:
-        if not isinstance(value, str) or value not in codes_of(question):
+        if isinstance(value, str) and value in withheld_codes(question):
+            errors[name] = not_offered(question, [value], lang)
+        elif not isinstance(value, str) or value not in codes_of(question):
             errors[name] = message("not_in_list", lang)
 
 
@@ -549,7 +565,8 @@ class Multiple(_Choice):
         question["max"] = high
 
     def parse(self, question: Mapping, name: str, state: ParseState) -> Any:
-        order = {option["code"]: i for i, option in enumerate(question.get("options", ()))}
+        known = (*question.get("options", ()), *question.get("withheld", ()))
+        order = {option["code"]: i for i, option in enumerate(known)}
         chosen: dict[str, None] = {}
         for value in form_values(state.formdata, name)[: len(order) + LIST_CAP_SLACK]:
             code = state.code(value)
@@ -574,7 +591,10 @@ class Multiple(_Choice):
         chosen = set(value)
         high = question.get("max")
         low = max(int(question.get("min") or 0), 1 if question.get("required") else 0)
-        if chosen - codes_of(question):
+        withheld = [code for code in value if code in withheld_codes(question)]
+        if withheld:
+            errors[name] = not_offered(question, withheld, lang)
+        elif chosen - codes_of(question):
             errors[name] = message("not_in_list", lang)
         elif high is not None and len(chosen) > high:
             errors[name] = message("choose_max", lang, count=high)
@@ -627,7 +647,7 @@ class Ranking(_Choice):
         question["min"] = max(low, 1) if question["required"] else low
 
     def parse(self, question: Mapping, name: str, state: ParseState) -> Any:
-        codes = codes_of(question)
+        codes = codes_of(question) | withheld_codes(question)
         value: list[str | None] = []
         for rank in range(1, int(question.get("ranks") or 0) + 1):
             code = state.code(state.first(f"{name}.{rank}"))
@@ -651,7 +671,9 @@ class Ranking(_Choice):
         for rank, code in enumerate(value, start=1):
             if code is None or code == "":
                 continue
-            if not isinstance(code, str) or code not in codes:
+            if isinstance(code, str) and code in withheld_codes(question):
+                errors[f"{name}.{rank}"] = not_offered(question, [code], lang)
+            elif not isinstance(code, str) or code not in codes:
                 errors[f"{name}.{rank}"] = message("not_in_list", lang)
             elif code in seen:
                 errors[f"{name}.{rank}"] = message("rank_duplicate", lang)

@@ -121,7 +121,7 @@ def _teacher_plan_document(facts: TeacherPlanFacts) -> Document:
             "stage_name": Stage(facts.stage).label,
             "county_name": school.county.name if school.county else "",
         }
-        definition = plan.questionnaire.definition
+        definition = engine.for_stage(plan.questionnaire.definition, school.stage)
         receipt = _submitted_receipt(PlanKind.TEACHER, plan)
         return {
             "doc_header": f"{facts.cycle_name}｜{facts.school_name}",
@@ -327,7 +327,9 @@ def school_plan_document(plan: SchoolPlan) -> Document:
             "status_line": _status_line(plan, receipt),
             "receipt": receipt.printed() if receipt else None,
             "school": {"name": school.name, "code": school.code, "stage": school.stage.label},
-            "sections": layout.answer_sections(plan.questionnaire.definition, plan.answers, facts),
+            "sections": layout.answer_sections(
+                engine.for_stage(plan.questionnaire.definition, school.stage), plan.answers, facts
+            ),
             "completion": _completion(stats.completion(cycle, scope)),
             "roster": [
                 {"name": r.name, "title": r.title, "status_label": STATUS_LABELS[r.state]}

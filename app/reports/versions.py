@@ -12,6 +12,7 @@ from app import timeutil
 from app.extensions import db
 from app.models import PlanKind, PlanVersion, SchoolPlan, TeacherPlan
 from app.plans.receipts import receipt_of
+from app.questionnaires import engine
 from app.reports import cache_keys, layout
 from app.reports.cache_keys import Document, iso, revision
 
@@ -66,7 +67,7 @@ def version_document(version: PlanVersion) -> Document | None:
         }
         if teacher is not None:
             facts["teacher_name"] = teacher.name
-        definition = owner.questionnaire.definition
+        definition = engine.for_stage(owner.questionnaire.definition, school.stage)
         return {
             "doc_header": f"{cycle.name}｜{school.name}",
             "doc_header_right": f"{TITLES[kind]}（第 {receipt.number} 次送出）",

@@ -45,6 +45,10 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         # Completion dashboards (app/stats/dashboards.py): how often a process re-reads
         # what their figures depend on; figures are at most this many seconds old.
         "DASHBOARD_CHECK_SECONDS": _int(env, "DASHBOARD_CHECK_SECONDS", 5),
+        # PDF jobs (app/reports/jobs.py): the RQ queue, and how long a download waits for the
+        # worker before the self-refreshing pending page (a web thread is never held longer).
+        "JOBS_QUEUE": env.get("JOBS_QUEUE", "pdf"),
+        "PDF_WAIT_SECONDS": _int(env, "PDF_WAIT_SECONDS", 3),
         "DATABASE_URL": env.get("DATABASE_URL", default_db),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SINGLE_PROCESS": env.get("SINGLE_PROCESS", "").strip().lower() in ("1", "true", "yes"),

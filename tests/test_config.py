@@ -51,3 +51,10 @@ def test_the_factory_refuses_production_without_redis(make_app):
                 "REDIS_URL": None,
             }
         )
+
+
+def test_the_pdf_queue_and_its_wait_are_read_from_the_environment():
+    assert from_environment({})["PDF_WAIT_SECONDS"] == 3
+    assert from_environment({})["JOBS_QUEUE"] == "pdf"
+    settings = from_environment({"PDF_WAIT_SECONDS": "1", "JOBS_QUEUE": "pdf-eu"})
+    assert (settings["PDF_WAIT_SECONDS"], settings["JOBS_QUEUE"]) == (1, "pdf-eu")

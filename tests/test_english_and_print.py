@@ -11,9 +11,11 @@ import pytest
 from flask import g, render_template
 from flask_babel import force_locale
 
+from app import config
 from app.extensions import db
 from app.i18n import actor_filter, cycle_name
 from app.models import PlanKind, PlanVersion, Stage
+from app.plans.services import InvalidAnswers
 from app.reports import cache, documents, layout
 from tests.conftest import login_account, login_teacher
 from tests.pdf_checks import assert_fit_to_print, page_layouts
@@ -225,3 +227,16 @@ def test_columns_are_sized_to_what_they_hold() -> None:
     category, _topic, hours = widths
     assert category > 3 * hours
     assert category >= 15.1 * layout.EM_MM  # the whole label on one line
+
+
+def test_the_plan_form_counts_fields_in_english_and_names_no_lock_counter(app) -> None:
+    """The plan page's refusals count fields in the singular or plural, and a conflict
+    names who and when, never the optimistic-lock counter ("version 9" after one submit)."""
+    with _request(app, "en"):
+        assert InvalidAnswers({"q.a": "x"}).message.startswith("1 field needs correcting")
+        assert InvalidAnswers({"q.a": "x", "q.b": "y"}).message.startswith(
+            "2 fields need correcting"
+        )
+    catalog = (config.ROOT / "translations/en/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    assert "%(version)s 版" not in catalog
+    assert "version %(version)s" not in catalog

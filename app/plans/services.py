@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import CursorResult, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,7 +26,7 @@ from sqlalchemy.orm import aliased
 from app import audit, timeutil
 from app.cycles.windows import WindowState, current_cycle_id, state_between
 from app.extensions import db
-from app.i18n import questionnaire_lang
+from app.i18n import actor_filter, questionnaire_lang
 from app.models import (
     Cycle,
     Extension,
@@ -148,7 +149,12 @@ class VersionConflict(PlanRefused):
 class InvalidAnswers(PlanRefused):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(
-            _("有 %(count)d 個欄位需要修正，請查看各欄位旁的說明。", count=len(errors))
+            ngettext(
+                "有 %(count)d 個欄位需要修正，請查看各欄位旁的說明。",
+                "有 %(count)d 個欄位需要修正，請查看各欄位旁的說明。",
+                len(errors),
+                count=len(errors),
+            )
         )
         self.errors = errors
 
@@ -401,23 +407,20 @@ def _conflict(ctx: PlanContext, actor_name: str) -> VersionConflict:
         current = db.session.scalar(select(model).where(*where))
     who = current.updated_by if current else ""
     when = timeutil.roc_datetime(current.updated_at) if current else ""
-    version = current.version if current else "?"
     if who == actor_name:
         # Your own other tab or window, not a colleague: say so.
         text = _(
-            "這份規劃已在您的另一個視窗或分頁更新（%(when)s，第 %(version)s 版）。"
+            "這份規劃已在您的另一個視窗或分頁更新（%(when)s）。"
             "這裡的變更尚未儲存：請對照下方最新內容，確認後再儲存。",
             when=when,
-            version=version,
         )
         return VersionConflict(text, current)
     return VersionConflict(
         _(
-            "這份規劃已在您開啟後被更新（%(who)s，%(when)s，第 %(version)s 版）。"
+            "這份規劃已在您開啟後被更新（%(who)s，%(when)s）。"
             "您這次的變更尚未儲存：請對照下方最新內容，確認後再儲存。",
-            who=who,
+            who=actor_filter(who),
             when=when,
-            version=version,
         ),
         current,
     )

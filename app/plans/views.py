@@ -16,7 +16,7 @@ from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 
 from app import htmx, lifecycle, timeutil
-from app.i18n import datetime_filter, questionnaire_lang
+from app.i18n import actor_filter, datetime_filter, questionnaire_lang
 from app.models import PlanKind, PlanStatus
 from app.plans import merge, receipts, services
 from app.plans.services import InvalidAnswers, PlanContext, PlanRefused, VersionConflict
@@ -100,8 +100,10 @@ def _merge_note(ctx: PlanContext, saved: services.Saved) -> str:
         for code in saved.taken
         if code in questions
     )
-    return _(
+    return ngettext(
         "已併入他人在您開啟後修改的 %(count)d 個欄位：%(names)s。",
+        "已併入他人在您開啟後修改的 %(count)d 個欄位：%(names)s。",
+        len(saved.taken),
         count=len(saved.taken),
         names=names,
     )
@@ -272,8 +274,10 @@ def _saved_message(
 ) -> str:
     """One sentence saying exactly what happened to this save."""
     if not saved.written:
-        text = _(
+        text = ngettext(
             "尚未儲存：%(count)d 個欄位與他人儲存的內容不同，請逐欄選擇要保留的內容。",
+            "尚未儲存：%(count)d 個欄位與他人儲存的內容不同，請逐欄選擇要保留的內容。",
+            len(saved.conflicts),
             count=len(saved.conflicts),
         )
         return text
@@ -285,15 +289,21 @@ def _saved_message(
         text += ngettext("，%(num)d 個欄位已修正", "，%(num)d 個欄位已修正", fixed)
     problems = len(saved.errors) if problems is None else problems
     if problems:
-        text += _("，%(count)d 個欄位需修正", count=problems)
+        text += ngettext(
+            "，%(count)d 個欄位需修正", "，%(count)d 個欄位需修正", problems, count=problems
+        )
     if saved.conflicts:
-        text += _(
+        text += ngettext(
             "；%(count)d 個欄位與他人的修改不同，請按「儲存草稿」逐欄選擇",
+            "；%(count)d 個欄位與他人的修改不同，請按「儲存草稿」逐欄選擇",
+            len(saved.conflicts),
             count=len(saved.conflicts),
         )
     if saved.taken:
-        text += _(
+        text += ngettext(
             "；已併入他人修改的 %(count)d 個欄位（重新整理頁面即可看到）",
+            "；已併入他人修改的 %(count)d 個欄位（重新整理頁面即可看到）",
+            len(saved.taken),
             count=len(saved.taken),
         )
     return text if auto else text + _("。")
@@ -414,18 +424,24 @@ def handle_post(
 
 def _conflict_sentence(ctx: PlanContext, saved: services.Saved) -> str:
     if not saved.conflicts:
-        who = saved.other_by or _("您的另一個視窗")
+        who = actor_filter(saved.other_by) if saved.other_by else _("您的另一個視窗")
         return _("這份規劃已在您開啟後被更新（%(who)s）。", who=who)
     if saved.other_by:
-        return _(
+        return ngettext(
             "這份規劃已在您開啟後被更新（%(who)s），有 %(count)d 個欄位兩邊都改了："
             "請在下方逐欄選擇要保留的內容，選擇前不會覆蓋任何一方。",
-            who=saved.other_by,
+            "這份規劃已在您開啟後被更新（%(who)s），有 %(count)d 個欄位兩邊都改了："
+            "請在下方逐欄選擇要保留的內容，選擇前不會覆蓋任何一方。",
+            len(saved.conflicts),
+            who=actor_filter(saved.other_by),
             count=len(saved.conflicts),
         )
-    return _(
+    return ngettext(
         "這份規劃已在您的另一個視窗或分頁更新，有 %(count)d 個欄位兩邊不同："
         "請在下方逐欄選擇要保留的內容。",
+        "這份規劃已在您的另一個視窗或分頁更新，有 %(count)d 個欄位兩邊不同："
+        "請在下方逐欄選擇要保留的內容。",
+        len(saved.conflicts),
         count=len(saved.conflicts),
     )
 
@@ -622,18 +638,16 @@ def _review_conflict(conflict: VersionConflict) -> str:
     if current is None:
         return conflict.message
     details = {
-        "who": current.updated_by,
+        "who": actor_filter(current.updated_by),
         "when": timeutil.roc_datetime(current.updated_at),
-        "version": current.version,
     }
     if current.status == PlanStatus.SUBMITTED:
         return _(
-            "這份規劃已在您檢視後由 %(who)s 送出（%(when)s，第 %(version)s 版），"
-            "下方是送出的內容。",
+            "這份規劃已在您檢視後由 %(who)s 送出（%(when)s），下方是送出的內容。",
             **details,
         )
     return _(
-        "這份規劃已在您檢視後更新（%(who)s，%(when)s，第 %(version)s 版），尚未送出。"
+        "這份規劃已在您檢視後更新（%(who)s，%(when)s），尚未送出。"
         "下方是目前儲存的內容，請再檢查一次後按「確認送出」。",
         **details,
     )

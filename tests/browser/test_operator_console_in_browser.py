@@ -62,10 +62,10 @@ def _questionnaire(page: Page, audit: Audit, title: str, file_name: str) -> None
     page.get_by_role("link", name=title, exact=True).click()
     page.get_by_label("問卷檔（YAML）").set_input_files(str(QUESTIONNAIRES / file_name))
     page.get_by_role("button", name="檢查並預覽").click()
-    expect(page.get_by_role("heading", name=f"預覽：{file_name} 第 1 版")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"預覽：{file_name} 第 2 版")).to_be_visible()
     audit.check(page, f"questionnaire preview {file_name}")
     page.get_by_role("button", name="附加此問卷").click()
-    expect(page.get_by_text("已附加問卷第 1 版。")).to_be_visible()
+    expect(page.get_by_text("已附加問卷第 2 版。")).to_be_visible()
     page.get_by_role("link", name="回學年度設定").click()
 
 

@@ -105,7 +105,8 @@ AUTOSAVE_FORM: list[tuple[str, str]] = [
 ]
 
 _CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
-_CSRF_HEADER = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')
+# The page's token for htmx requests (templates/base.html, sent as X-CSRFToken).
+_CSRF_HEADER = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')
 
 

@@ -301,6 +301,37 @@ def test_roster_chief_signs_in_and_the_page_and_its_htmx_search_answer(make_app,
         event.remove(db.engine, "before_cursor_execute", listener)
 
 
+def test_a_generated_teacher_signs_in_and_the_plan_page_gives_its_token_and_version(
+    make_app, app
+):
+    """bench.harness's sign-in against a real (threaded) server: the login form with CSRF,
+    then the plan page's htmx token (<meta name="csrf-token">) and the plan's version."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from bench.harness import sign_in
+
+    db.session.remove()
+    db.engine.dispose()
+    served = make_app(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    try:
+        report = generate(schools=2, teachers_per_school=2, logins=2, roster_teachers=2)
+        db.session.commit()
+        db.session.remove()
+        thread.start()
+        national_id, teacher_id = report.logins[0]
+        session = sign_in(server.server_port, national_id, teacher_id, DEMO_PASSWORD)
+        assert session.cookie.startswith("session=")
+        assert len(session.csrf) > 20
+        assert session.version >= 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_roster_rows_reach_the_wrk_data_the_table_and_the_results(tmp_path):
     from bench import harness
 

@@ -65,7 +65,8 @@ USER_AGENT = "jinxiu-load/1 (locust)"
 EDITING = ("open plan", "autosave", "submit", "school: open plan", "school: autosave")
 
 _CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
-_CSRF_HEADER = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')
+# The page's token for htmx requests (templates/base.html, sent as X-CSRFToken).
+_CSRF_HEADER = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')
 _BASE = re.compile(r'name="base" value="([^"]*)"')
 _SESSION = re.compile(r"\bsession=([^;,\s]+)")

@@ -301,9 +301,7 @@ def test_roster_chief_signs_in_and_the_page_and_its_htmx_search_answer(make_app,
         event.remove(db.engine, "before_cursor_execute", listener)
 
 
-def test_a_generated_teacher_signs_in_and_the_plan_page_gives_its_token_and_version(
-    make_app, app
-):
+def test_a_generated_teacher_signs_in_and_the_plan_page_gives_its_token_and_version(make_app, app):
     """bench.harness's sign-in against a real (threaded) server: the login form with CSRF,
     then the plan page's htmx token (<meta name="csrf-token">) and the plan's version."""
     import threading

@@ -333,7 +333,21 @@ class PlanEditor(Browser):
         raise NotImplementedError
 
     def answers(self, marker: str) -> list[tuple[str, str]]:
-        return [*self.form, ("q.remarks", marker)]
+        return [*getattr(self, "fitted", self.form), ("q.remarks", marker)]
+
+    def fit_to_page(self, text: str) -> None:
+        """Answer what this person's page offers: a check box or radio value the page does
+        not offer (a stage's own option list: kindergartens get other areas) becomes the
+        first one it does, as a person would tick what is there."""
+        fitted = []
+        for name, value in self.form:
+            offered = re.findall(
+                rf'type="(?:checkbox|radio)" id="[^"]*" name="{re.escape(name)}" value="([^"]*)"',
+                text,
+            )
+            offered = [code for code in offered if code]
+            fitted.append((name, value if not offered or value in offered else offered[0]))
+        self.fitted = fitted
 
     @task
     def session(self) -> None:
@@ -371,6 +385,7 @@ class PlanEditor(Browser):
             status, text, _ = self.send("GET", f"{self.prefix}/plan", f"{self.label}open plan")
             if status != 200 or not self.read_form(text) or 'id="plan-form"' not in text:
                 return
+        self.fit_to_page(text)
         for _ in range(random.randint(SAVES_MIN, SAVES_MAX)):
             self.wait_seconds(AUTOSAVE_SECONDS * random.uniform(0.7, 1.3))
             self.autosave(owner)
@@ -403,11 +418,31 @@ class PlanEditor(Browser):
 
     def submit(self, owner: str) -> bool:
         number, marker = next_marker(owner)
+        # As in the browser: 送出規劃 saves and opens the review page, 確認送出 submits the
+        # version shown there.
         form = [
             ("csrf_token", self.csrf), ("version", str(self.version)), ("base", self.base),
-            ("action", "submit"), *self.answers(marker),
+            ("action", "review"), *self.answers(marker),
         ]  # fmt: skip
         status, _, got = self.send("POST", f"{self.prefix}/plan", f"{self.label}submit", form)
+        if status == 503:
+            self.retry_after(got)
+            return False
+        if status != 303:
+            return False
+        status, text, got = self.send(
+            "GET", f"{self.prefix}/plan/review", f"{self.label}review page"
+        )
+        version = _VERSION.search(text) if status == 200 else None
+        if version is None:
+            if status == 503:
+                self.retry_after(got)
+            return False
+        self.wait_seconds(PAGE_THINK)
+        status, _, got = self.send(
+            "POST", f"{self.prefix}/plan/review", f"{self.label}confirm",
+            [("csrf_token", self.csrf), ("version", version.group(1))],
+        )  # fmt: skip
         if status == 503:
             self.retry_after(got)
             return False

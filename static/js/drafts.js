@@ -241,6 +241,11 @@
     for (var j = 0; j < fixed.length; j++) { clearError(fixed[j]); }
     var items = list ? list.querySelectorAll("[data-for]") : [];
     for (var k = 0; k < items.length; k++) { placeError(items[k].getAttribute("data-for"), items[k].textContent); }
+    // The summary above the form goes too once every line it lists is fixed (a summary
+    // without lines, such as a conflict's, stays).
+    var summary = document.getElementById("plan-problem");
+    var lines = summary ? summary.querySelectorAll("li") : [];
+    if (lines.length && !summary.querySelector("li:not([hidden])")) { summary.hidden = true; }
   }
 
   function shownErrors() {

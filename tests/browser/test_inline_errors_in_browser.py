@@ -18,6 +18,14 @@ from app.extensions import db
 from app.models import Cycle, PlanKind, PlanStatus, School, SchoolPlan
 from app.timeutil import taipei
 from tests.browser.conftest import World, sign_in_teacher
+from tests.browser.test_plans_in_browser import (
+    TEACHER_CHECKED,
+    TEACHER_RANKS,
+    TEACHER_ROWS,
+    TEACHER_TEXT,
+    fill,
+    fill_row,
+)
 from tests.test_reports_support import SCHOOL_ANSWERS
 
 pytestmark = pytest.mark.browser
@@ -88,6 +96,23 @@ def test_errors_follow_their_fields_and_adopted_items_are_marked(
     page.get_by_role("button", name="加入我的規劃").first.click()
     expect(page.locator(".flash-info")).to_contain_text("沒有重複加入")
     audit.check(page, "teacher plan with an adopted school item")
+
+    # The last error fixed: the summary above the form goes with it.
+    fresh = new_page()
+    sign_in_teacher(fresh, world)
+    fresh.goto("/teacher/plan")
+    fill(fresh, TEACHER_TEXT, TEACHER_CHECKED[:2], TEACHER_RANKS)
+    fill_row(fresh, 0, TEACHER_ROWS[0])
+    boxes = fresh.locator("#q-preferred_times input[type=checkbox]")
+    for index in range(boxes.count()):  # ticked earlier in this test: untick them all
+        boxes.nth(index).uncheck()
+    fresh.get_by_role("button", name="送出規劃").click()
+    summary = fresh.locator("#plan-problem")
+    expect(summary.locator("li")).to_have_count(1)
+    expect(summary).to_contain_text("請至少選擇 1 項")
+    boxes.first.check()  # as the first part left it: the plain page below unticks it
+    expect(fresh.locator(STATUS)).to_contain_text("1 個欄位已修正")
+    expect(summary).to_be_hidden()
 
     plain = new_page(java_script_enabled=False)
     sign_in_teacher(plain, world)

@@ -58,6 +58,12 @@ def roc_time(value: datetime | None) -> str:
     return f"{to_taipei(value):%H:%M}"
 
 
+def _days_hours_minutes(left: timedelta) -> tuple[int, int, int]:
+    days, rest = divmod(int(left.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    return days, hours, rest // 60
+
+
 def remaining(until: datetime, moment: datetime) -> str:
     """Describe the time left before `until` in zh-TW (剩 3 天 4 小時)."""
     from flask_babel import gettext as _
@@ -65,9 +71,7 @@ def remaining(until: datetime, moment: datetime) -> str:
     left = until - moment
     if left <= timedelta(0):
         return _("已截止")
-    days, rest = divmod(int(left.total_seconds()), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
+    days, hours, minutes = _days_hours_minutes(left)
     if days:
         return _("剩 %(days)d 天 %(hours)d 小時", days=days, hours=hours)
     if hours:
@@ -82,9 +86,7 @@ def until_opening(opens_at: datetime, moment: datetime) -> str:
     left = opens_at - moment
     if left <= timedelta(0):
         return ""
-    days, rest = divmod(int(left.total_seconds()), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
+    days, hours, minutes = _days_hours_minutes(left)
     if days:
         return _("還有 %(days)d 天 %(hours)d 小時", days=days, hours=hours)
     if hours:

@@ -142,7 +142,7 @@ def _national_authorities() -> Select[Any]:
 # ---- labels --------------------------------------------------------------------------------------
 
 
-def _rate_text(counts: Completion) -> str:
+def rate_text(counts: Completion) -> str:
     rate = counts.rate
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
@@ -195,7 +195,7 @@ def _context(
         "query": query,
         "table_url": table_url,
         "export_url": export_url,
-        "rate_text": _rate_text,
+        "rate_text": rate_text,
         "school_plan_label": school_plan_label,
         "stage_choices": lambda: STAGE_ORDER,
         "htmx_partial": htmx.is_partial,
@@ -285,7 +285,7 @@ def _unit_cells(row: UnitRow) -> list[Any]:
         c.submitted,
         c.draft,
         c.not_started,
-        _rate_text(c),
+        rate_text(c),
         row.extended.schools,
         row.extended.teachers,
     ]
@@ -389,7 +389,7 @@ def _school_cells(item: DashboardSchool) -> list[Any]:
         c.submitted,
         c.draft,
         c.not_started,
-        _rate_text(c),
+        rate_text(c),
         timeutil.roc_datetime(ext.teacher_plan_until),
         ext.teachers,
     ]

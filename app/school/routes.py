@@ -34,8 +34,7 @@ from app.models import (
     SchoolPlan,
     Stage,
 )
-from app.oversight.dashboard import _rate_text as rate_text
-from app.oversight.dashboard import school_plan_label
+from app.oversight.dashboard import rate_text, school_plan_label
 from app.plans import services
 from app.plans.services import PlanContext
 from app.plans.views import (

@@ -562,14 +562,17 @@ def render_review(
     review_url: str,
     problem: str = "",
     status: int = 200,
+    submittable: bool | None = None,
 ) -> Response:
-    """The check-your-answers page (or its partial for htmx) of the stored draft."""
-    submittable = (
-        ctx.state.is_open
-        and ctx.plan is not None
-        and ctx.plan.status == PlanStatus.DRAFT
-        and not services.submission_errors(ctx, ctx.answers)
-    )
+    """The check-your-answers page (or its partial for htmx) of the stored draft;
+    `submittable` is decided here unless the caller has just checked it."""
+    if submittable is None:
+        submittable = (
+            ctx.state.is_open
+            and ctx.plan is not None
+            and ctx.plan.status == PlanStatus.DRAFT
+            and not services.submission_errors(ctx, ctx.answers)
+        )
     return htmx.render(
         "plans/review.html",
         "plans/_review.html",
@@ -597,7 +600,8 @@ def show_review(ctx: PlanContext, *, self_url: str, review_url: str) -> Response
     if errors:
         flash(InvalidAnswers(errors).message, "error")
         return htmx.redirect_to(self_url)
-    return render_review(ctx, self_url=self_url, review_url=review_url)
+    # Open, a draft, nothing in the way: checked just above, not again.
+    return render_review(ctx, self_url=self_url, review_url=review_url, submittable=True)
 
 
 def confirm_review(

@@ -11,6 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_SECRET_KEY = "demo-secret-key-do-not-use-in-production"  # noqa: S105 - public by design
 DEMO_PERSONAL_DATA_KEY = "demo-personal-data-key-do-not-use-in-production"
 
+# How long a PDF download waits for the worker's render before answering with the pending
+# page (503, Retry-After): a render takes about a second, and a web thread held longer is
+# one of the host's few (2 workers × 4 threads) kept from everyone else.
+PDF_WAIT_SECONDS = 3
+
 
 class ConfigError(RuntimeError):
     """Raised when the app is started with settings that are unsafe or incomplete."""
@@ -48,7 +53,7 @@ def from_environment(env: os._Environ[str] | dict[str, str] | None = None) -> di
         # PDF jobs (app/reports/jobs.py): the RQ queue, and how long a download waits for the
         # worker before the self-refreshing pending page (a web thread is never held longer).
         "JOBS_QUEUE": env.get("JOBS_QUEUE", "pdf"),
-        "PDF_WAIT_SECONDS": _int(env, "PDF_WAIT_SECONDS", 3),
+        "PDF_WAIT_SECONDS": _int(env, "PDF_WAIT_SECONDS", PDF_WAIT_SECONDS),
         "DATABASE_URL": env.get("DATABASE_URL", default_db),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SINGLE_PROCESS": env.get("SINGLE_PROCESS", "").strip().lower() in ("1", "true", "yes"),

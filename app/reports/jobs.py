@@ -27,6 +27,7 @@ from rq import Queue, SimpleWorker
 from rq.job import Job as RQJob
 from rq.job import JobStatus
 
+from app.config import PDF_WAIT_SECONDS
 from app.extensions import db
 from app.reports import cache
 from app.reports.cache import CachedFile
@@ -151,11 +152,6 @@ def schedule_plan_pdf(plan_kind: str, plan_id: int) -> None:
         db.session.rollback()
         logger.exception("pre-rendering %s failed", ":".join(ref))
 
-
-# How long a download waits for the worker's render before answering with the pending
-# page (503, Retry-After): a render takes about a second, and a web thread held longer
-# is one of the host's few (2 workers × 4 threads) kept from everyone else.
-PDF_WAIT_SECONDS = 3
 
 # Each blocking read for a result stays under redis-py's socket timeout (5 s by default):
 # one long read would end in a TimeoutError, taken for "Redis is down".

@@ -92,7 +92,7 @@ class AutosaveGate:
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         if not (self.armed and environ.get("PATH_INFO", "").endswith("/autosave")):
-            return self.app(environ, start_response)
+            return self._closed_before_sending(environ, start_response)
         answer: list = []
         chunks = self.app(environ, lambda status, headers, *exc: answer.append((status, headers)))
         try:
@@ -103,6 +103,20 @@ class AutosaveGate:
         self.released.wait(timeout=30)
         start_response(*answer[0])
         return [body]
+
+    def _closed_before_sending(self, environ: dict, start_response: Callable) -> list[bytes]:
+        """The whole answer, its iterable (a static file's handle) closed before sending.
+
+        Werkzeug's development server closes the answer only after draining the request
+        socket, and a browser that drops a request it no longer needs (a favicon, a
+        script of a page it left) makes that drain raise first: the file would stay open
+        and surface as a ResourceWarning in whichever test runs next.
+        """
+        chunks = self.app(environ, start_response)
+        try:
+            return [b"".join(chunks)]
+        finally:
+            getattr(chunks, "close", lambda: None)()
 
 
 @pytest.fixture(scope="session")
